@@ -1,0 +1,1 @@
+"""Benchmarks: pytest-benchmark scenarios and the side-by-side comparison."""
