@@ -1,0 +1,122 @@
+"""The command line: `python -m engine scan ...` (also installed as `codebot`)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from engine.config import load_settings
+from engine.discover import common_root
+from engine.exceptions import CodebotError
+from engine.report import RENDERERS
+from engine.scan import scan
+
+EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codebot", description="Find exact, renamed and near-miss duplicated code.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    cmd = commands.add_parser(
+        "scan", help="scan a tree, store the index, print a report",
+        description="Scan files for duplicated code and report the clone classes.",
+        epilog="example: python -m engine scan src --format json --output report.json")
+    cmd.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
+    cmd.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    cmd.add_argument("--output", type=Path, metavar="FILE", help="write the report here")
+    cmd.add_argument("--db", type=Path, metavar="PATH",
+                     help="index database (env CODEBOT_DB; default ROOT/.codebot/index.db)")
+    cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (6)")
+    cmd.add_argument("--min-tokens", type=int, help="smallest clone in tokens (50)")
+    cmd.add_argument("--threshold", type=float, help="near-miss similarity, 0..1 (0.75)")
+    cmd.add_argument("--lang", action="append", metavar="LANG",
+                     help="only these languages (repeatable: --lang python --lang go)")
+    cmd.add_argument("--exclude", action="append", metavar="GLOB",
+                     help="skip paths matching this gitignore-style pattern (repeatable)")
+    cmd.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: cores)")
+    cmd.add_argument("--fail-on-new", action="store_true", default=None,
+                     help="exit 1 when a clone is new since the previous scan")
+    cmd.add_argument("--max-duplication", type=float, metavar="PCT",
+                     help="exit 1 when duplicated lines exceed PCT percent")
+    cmd.add_argument("--quiet", "-q", action="store_true", help="no progress or notes on stderr")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _scan(args)
+    except CodebotError as exc:
+        print(f"codebot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("codebot: interrupted; the index keeps the previous scan", file=sys.stderr)
+        return 130
+
+
+def _scan(args: argparse.Namespace) -> int:
+    paths = [p for p in args.paths]
+    for path in paths:
+        if not path.exists():
+            raise CodebotError(f"path does not exist: {path}")
+    root = common_root([p.absolute() for p in paths])
+    settings = load_settings(root, {
+        "min_lines": args.min_lines, "min_tokens": args.min_tokens, "threshold": args.threshold,
+        "lang": tuple(args.lang) if args.lang else None,
+        "exclude": tuple(args.exclude) if args.exclude else None, "jobs": args.jobs,
+        "fail_on_new": args.fail_on_new, "max_duplication": args.max_duplication,
+    })
+    db = args.db or (Path(os.environ["CODEBOT_DB"]) if os.environ.get("CODEBOT_DB") else None)
+    progress = None if args.quiet or not sys.stderr.isatty() else _progress_line(sys.stderr)
+    result = scan(paths, settings, db, progress=progress)
+    if progress:
+        sys.stderr.write("\r\033[K")
+    report = RENDERERS[args.format](result)
+    if args.output:
+        _write_atomically(args.output, report)
+    else:
+        sys.stdout.write(report)
+    if result.skipped and not args.quiet and args.format != "text":
+        for skipped in result.skipped:
+            print(f"codebot: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    failed = []
+    if settings.fail_on_new and result.new_clone_ids:
+        failed.append(f"{len(result.new_clone_ids)} new clones")
+    if settings.max_duplication is not None and \
+            result.stats.duplication_pct > settings.max_duplication:
+        failed.append(f"duplication {result.stats.duplication_pct:.2f}% is over "
+                      f"{settings.max_duplication:g}%")
+    if failed:
+        print(f"codebot: gate failed: {'; '.join(failed)}", file=sys.stderr)
+        return EXIT_GATE
+    return EXIT_OK
+
+
+def _progress_line(stream: TextIO):
+    started = time.monotonic()
+    shown = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - shown[0] > 0.1:
+            shown[0] = now
+            stream.write(f"\rfingerprinting {done}/{total} files, {now - started:.1f}s")
+            stream.flush()
+    return show
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """The report appears whole or not at all."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except OSError as exc:
+        raise CodebotError(f"cannot write the report to {path}: {exc.strerror}") from exc

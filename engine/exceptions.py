@@ -1,0 +1,34 @@
+"""Every error the engine raises on purpose.
+
+    CodebotError            anything the CLI turns into exit code 2
+    ├── UsageError          a bad option, path or setting
+    │   └── ConfigError     a bad value in [tool.codebot]
+    └── StoreError          the index database cannot be used
+        ├── CorruptStoreError   the file is not a CodeBot index
+        └── StoreLockedError    another scan holds the write lock too long
+"""
+from __future__ import annotations
+
+
+class CodebotError(Exception):
+    """Base class: a failure with a message that says what to fix."""
+
+
+class UsageError(CodebotError):
+    """A bad command-line option, path or setting."""
+
+
+class ConfigError(UsageError):
+    """A bad value in the `[tool.codebot]` table of pyproject.toml."""
+
+
+class StoreError(CodebotError):
+    """The index database cannot be opened, read or written."""
+
+
+class CorruptStoreError(StoreError):
+    """The database file exists but is not a readable CodeBot index."""
+
+
+class StoreLockedError(StoreError):
+    """Another process held the database's write lock past the timeout."""

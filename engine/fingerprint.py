@@ -1,0 +1,118 @@
+"""One file in, its fingerprints out: the work a pool process does for each file.
+
+A file is read once: its bytes are hashed (xxh3-128) and, if the hash equals
+the one stored, nothing more is done. Otherwise Python is parsed with `ast`
+(falling back to token-level units when it does not parse) and other
+languages go through their pygments lexer.
+"""
+from __future__ import annotations
+
+import ast
+import marshal
+import os
+import tokenize
+import warnings
+from io import BytesIO
+
+import xxhash
+
+from engine.python_units import NoisePolicy, python_fingerprints
+from engine.records import PARSED, TOKENS, Block, FileResult, Fingerprints, Unit
+from engine.token_units import lexer_fingerprints, python_token_fingerprints
+
+# Bump when units or hashes change meaning: stored fingerprints are then redone.
+FINGERPRINT_VERSION = 1
+
+_BINARY_SNIFF = 8192
+
+
+def content_hash(data: bytes) -> str:
+    """The content hash stored for every file."""
+    return xxhash.xxh3_128_hexdigest(data)
+
+
+def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
+                     policy: NoisePolicy) -> FileResult:
+    """Read, hash and (if new) fingerprint one file; never raises for bad input."""
+    def result(status: str, error: str = "", size: int = 0, mtime_ns: int = 0, digest: str = "",
+               lines: int = 0, tokens: int = 0, prints: Fingerprints | None = None) -> FileResult:
+        return FileResult(path, size, mtime_ns, digest, language, status, lines, tokens, error,
+                          None if prints is None else pack(prints))
+
+    try:
+        with open(path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            if stat.st_size > max_size:
+                return result("too_large", f"{stat.st_size} bytes is over the {max_size}-byte limit",
+                              stat.st_size, stat.st_mtime_ns)
+            data = handle.read()
+    except OSError as exc:
+        return result("unreadable", exc.strerror or str(exc))
+    size, mtime_ns = stat.st_size, stat.st_mtime_ns
+    digest = content_hash(data)
+    if b"\0" in data[:_BINARY_SNIFF]:
+        return result("binary", "contains NUL bytes", size, mtime_ns, digest)
+    if digest == known_hash:
+        return result("unchanged", "", size, mtime_ns, digest)
+    lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    try:
+        text = _decode(data, language)
+    except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
+        return result("undecodable", _reason(exc), size, mtime_ns, digest, lines)
+    if language == "python":
+        source = text.encode("utf-8")
+        status, error = PARSED, ""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # invalid escapes in old code are not our report
+                tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            prints = python_token_fingerprints(source)
+            status, error = TOKENS, f"does not parse ({_reason(exc)}); compared token by token"
+        else:
+            prints = python_fingerprints(source, tree, policy)
+            del tree
+    else:
+        prints = lexer_fingerprints(text, language)
+        status, error = TOKENS, ""
+    tokens = sum(u.tokens for u in prints.units if not u.noise) if status == TOKENS else \
+        _top_level_tokens(prints)
+    return result(status, error, size, mtime_ns, digest, lines, tokens, prints)
+
+
+def _top_level_tokens(prints: Fingerprints) -> int:
+    if not prints.blocks:
+        return 0
+    top = prints.blocks[0]
+    return sum(u.tokens for u in prints.units[top.first:top.first + top.count])
+
+
+def _decode(data: bytes, language: str) -> str:
+    """Source bytes to text: Python by its coding cookie (default UTF-8), others as UTF-8."""
+    if language == "python":
+        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+        return data.decode(encoding)
+    return data.decode("utf-8-sig")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not valid {exc.encoding} (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        return f"{exc.msg} at line {exc.lineno}"
+    return str(exc) or type(exc).__name__
+
+
+def pack(prints: Fingerprints) -> bytes:
+    """Fingerprints as one compact blob: columns of plain ints, marshalled."""
+    units = tuple(zip(*prints.units)) if prints.units else ((),) * len(Unit._fields)
+    blocks = tuple(zip(*prints.blocks)) if prints.blocks else ((),) * len(Block._fields)
+    return marshal.dumps((FINGERPRINT_VERSION, units, blocks))
+
+
+def unpack_columns(blob: bytes) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
+    """The unit columns and block columns of a stored blob (see `Unit`, `Block`)."""
+    version, units, blocks = marshal.loads(blob)
+    if version != FINGERPRINT_VERSION:
+        raise ValueError(f"fingerprints of version {version}, expected {FINGERPRINT_VERSION}")
+    return units, blocks

@@ -1,0 +1,208 @@
+"""Units of all files to clone classes: matching runs of statements, grouped.
+
+The algorithm, in the manner of a classic line matcher but over statements:
+1. Bucket every unit that is not noise by its renamed hash (which exact copies
+   share too).
+2. For each pair of units in a bucket, extend the match backwards and forwards
+   over neighbouring units of the same block while their renamed hashes agree.
+   A run never leaves its block, so it covers whole statements of one body,
+   or whole functions and classes side by side.
+3. Trim noise off both ends and keep the run when its weighted size reaches
+   `min_lines` and `min_tokens`.
+4. All runs with the same sequence of renamed hashes are copies of each other:
+   they form one clone class. A class whose every fragment lies inside a
+   fragment of one bigger class is dropped as nested.
+A class is `exact` when all its fragments also share their exact hashes.
+"""
+from __future__ import annotations
+
+from array import array
+from collections import defaultdict
+from itertools import accumulate, repeat
+from typing import NamedTuple, Sequence
+
+from engine.normalize import hash64
+from engine.records import Fragment
+
+# A unit shared by more places than this (`return None`, `i += 1`) is too
+# common to seed matches: seeding it costs bucket-size squared pair checks,
+# and any real copy containing it also contains a rarer unit to seed from.
+MAX_BUCKET = 48
+
+
+class Corpus:
+    """Every unit of a scan in columns, the files one after another."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.file_of: list[int] = []
+        self.start_line: list[int] = []
+        self.end_line: list[int] = []
+        self.exact: list[int] = []
+        self.renamed: list[int] = []
+        self.lines: list[int] = []
+        self.tokens: list[int] = []
+        self.noise: list[int] = []
+        self.block_first: list[int] = []
+        self.block_end: list[int] = []
+        self.block_parent: list[int] = []
+
+    def add_file(self, path: str, units: Sequence[Sequence[int]],
+                 blocks: Sequence[Sequence[int]]) -> None:
+        """Append one file's unit columns and block columns (as `pack` stores them)."""
+        offset = len(self.exact)
+        file_index = len(self.paths)
+        self.paths.append(path)
+        start_line, end_line, exact, renamed, lines, tokens, noise = units
+        count = len(exact)
+        self.file_of.extend(repeat(file_index, count))
+        self.start_line.extend(start_line)
+        self.end_line.extend(end_line)
+        self.exact.extend(exact)
+        self.renamed.extend(renamed)
+        self.lines.extend(lines)
+        self.tokens.extend(tokens)
+        self.noise.extend(noise)
+        for parent, first, size in zip(*blocks):
+            self.block_first.extend(repeat(offset + first, size))
+            self.block_end.extend(repeat(offset + first + size, size))
+            self.block_parent.extend(repeat(offset + parent if parent >= 0 else -1, size))
+
+    def __len__(self) -> int:
+        return len(self.exact)
+
+
+class CloneGroup(NamedTuple):
+    """A clone class in unit terms: where each fragment's run starts, and the run length."""
+
+    key: int
+    exact: bool
+    starts: tuple[int, ...]
+    length: int
+
+
+def clone_groups(corpus: Corpus, min_lines: int, min_tokens: int) -> list[CloneGroup]:
+    """All clone classes of exact and renamed copies, biggest first, nested ones dropped."""
+    runs = _matching_runs(corpus, min_lines, min_tokens)
+    by_key: dict[int, set[int]] = defaultdict(set)
+    lengths: dict[int, int] = {}
+    renamed = corpus.renamed
+    for a, b, length in runs:
+        key = hash64(array("Q", renamed[a:a + length]).tobytes())
+        by_key[key].update((a, b))
+        lengths[key] = length
+    groups = []
+    exact = corpus.exact
+    for key, found in by_key.items():
+        length = lengths[key]
+        starts = _without_overlaps(corpus, sorted(found), length)
+        if len(starts) < 2:
+            continue
+        exact_keys = {hash64(array("Q", exact[s:s + length]).tobytes()) for s in starts}
+        groups.append(CloneGroup(key, len(exact_keys) == 1, tuple(starts), length))
+    weight = _weights(corpus)
+    groups.sort(key=lambda g: (-weight(g.starts[0], g.length) * (len(g.starts) - 1), g.key))
+    return _drop_nested(corpus, groups)
+
+
+def fragments_of(corpus: Corpus, group: CloneGroup) -> tuple[Fragment, ...]:
+    """The file and line range of each fragment of a group."""
+    last = group.length - 1
+    return tuple(Fragment(corpus.paths[corpus.file_of[s]], corpus.start_line[s],
+                          corpus.end_line[s + last]) for s in group.starts)
+
+
+def group_size(corpus: Corpus, group: CloneGroup) -> tuple[int, int]:
+    """The weighted (noise-free) lines and tokens of one fragment of a group."""
+    s, e = group.starts[0], group.starts[0] + group.length
+    return sum(corpus.lines[s:e]), sum(corpus.tokens[s:e])
+
+
+def _weights(corpus: Corpus):
+    cumulative = [0, *accumulate(corpus.lines)]
+    return lambda start, length: cumulative[start + length] - cumulative[start]
+
+
+def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int) -> list[tuple[int, int, int]]:
+    renamed, noise = corpus.renamed, corpus.noise
+    first_of, end_of, parent_of = corpus.block_first, corpus.block_end, corpus.block_parent
+    cum_lines = [0, *accumulate(corpus.lines)]
+    cum_tokens = [0, *accumulate(corpus.tokens)]
+    buckets: dict[int, list[int]] = defaultdict(list)
+    for unit, (key, is_noise) in enumerate(zip(renamed, noise)):
+        if not is_noise:
+            buckets[key].append(unit)
+    seen: set[tuple[int, int]] = set()
+    runs: list[tuple[int, int, int]] = []
+    for members in buckets.values():
+        if not 2 <= len(members) <= MAX_BUCKET:
+            continue
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                parent_a, parent_b = parent_of[a], parent_of[b]
+                if parent_a != parent_b and parent_a >= 0 and parent_b >= 0 \
+                        and renamed[parent_a] == renamed[parent_b]:
+                    continue  # nested in a match of the enclosing statements
+                start_a, start_b = a, b
+                floor_a, floor_b = first_of[a], first_of[b]
+                while start_a > floor_a and start_b > floor_b \
+                        and renamed[start_a - 1] == renamed[start_b - 1]:
+                    start_a -= 1
+                    start_b -= 1
+                if (start_a, start_b) in seen:
+                    continue
+                seen.add((start_a, start_b))
+                end_a, end_b = a + 1, b + 1
+                ceiling_a, ceiling_b = end_of[a], end_of[b]
+                while end_a < ceiling_a and end_b < ceiling_b and renamed[end_a] == renamed[end_b]:
+                    end_a += 1
+                    end_b += 1
+                if first_of[a] == first_of[b]:  # one block: the copies must not overlap
+                    end_a = min(end_a, start_b)
+                while start_a < end_a and noise[start_a]:
+                    start_a += 1
+                    start_b += 1
+                while end_a > start_a and noise[end_a - 1]:
+                    end_a -= 1
+                length = end_a - start_a
+                if length <= 0:
+                    continue
+                if cum_lines[end_a] - cum_lines[start_a] < min_lines \
+                        or cum_tokens[end_a] - cum_tokens[start_a] < min_tokens:
+                    continue
+                runs.append((start_a, start_b, length))
+    return runs
+
+
+def _without_overlaps(corpus: Corpus, starts: list[int], length: int) -> list[int]:
+    """Keep the first of fragments that overlap in one file (a repeated pattern, shifted)."""
+    kept: list[int] = []
+    for s in starts:
+        if kept and corpus.file_of[kept[-1]] == corpus.file_of[s] \
+                and corpus.start_line[s] <= corpus.end_line[kept[-1] + length - 1]:
+            continue
+        kept.append(s)
+    return kept
+
+
+def _drop_nested(corpus: Corpus, groups: list[CloneGroup]) -> list[CloneGroup]:
+    """Drop each group whose every fragment lies inside a fragment of one bigger kept group."""
+    kept: list[CloneGroup] = []
+    spans_by_file: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for group in groups:
+        containers: set[int] | None = None
+        for s in group.starts:
+            file, start, end = corpus.file_of[s], corpus.start_line[s], \
+                corpus.end_line[s + group.length - 1]
+            holding = {k for lo, hi, k in spans_by_file.get(file, ()) if lo <= start and end <= hi}
+            containers = holding if containers is None else containers & holding
+            if not containers:
+                break
+        if containers:
+            continue
+        index = len(kept)
+        kept.append(group)
+        for s in group.starts:
+            spans_by_file[corpus.file_of[s]].append(
+                (corpus.start_line[s], corpus.end_line[s + group.length - 1], index))
+    return kept

@@ -1,0 +1,236 @@
+"""Python source to statement units: `ast` gives the structure, `normalize` the tokens.
+
+Every statement becomes a unit. A compound statement (def, class, if, for,
+with, try, match ...) is one unit whose hashes cover its header and its whole
+body, and each of its bodies is a block of units in turn. Matching runs of
+units inside blocks then yields fragments that follow the code's structure:
+whole functions, classes, or runs of whole statements of one body.
+
+Noise is marked here, where the syntax is known: imports, docstrings, stubs,
+`@overload`s, plain attribute stores, `__init__` bodies that only store their
+arguments and thin one-call delegations weigh nothing, so they never make a
+clone big enough to report on their own. Data — literal tables and blocks of
+one repeated shape — keeps its literals and names in the renamed hash, so two
+tables match only when their contents do.
+
+This is the hot path of a cold scan: one pass over the statements, no
+per-token Python work (see `normalize`).
+"""
+from __future__ import annotations
+
+import ast
+from array import array
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
+from typing import NamedTuple
+
+from engine.normalize import SEP, hash64, token_stream
+from engine.records import Block, Fingerprints, Unit
+
+
+class NoisePolicy(NamedTuple):
+    """Which kinds of boilerplate are still reported (all False by default)."""
+
+    imports: bool = False
+    data: bool = False
+    stubs: bool = False
+    boilerplate: bool = False
+    delegations: bool = False
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_COMPOUND = frozenset({
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,
+    ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match, *([ast.TryStar] if hasattr(ast, "TryStar") else []),
+})
+_BODY_FIELDS = ("body", "orelse", "finalbody")
+_DATA_CONTAINERS = (ast.List, ast.Tuple, ast.Set, ast.Dict)
+# A table's entries may be calls like `Entry("a", 1)`; it is still data.
+_DATA_NODES = (
+    ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Name, ast.Attribute,
+    ast.UnaryOp, ast.USub, ast.UAdd, ast.Load, ast.Starred, ast.keyword, ast.Call,
+)
+_PLAIN_VALUES = (ast.Name, ast.Constant, ast.Attribute)
+# A block of at least this many statements with at most a third distinct
+# shapes (a registration table written as calls, say) is data, not logic.
+_REPETITIVE_MIN = 4
+
+
+def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) -> Fingerprints:
+    """The statement units of a parsed module, blocks in order, parents before children."""
+    stream = token_stream(source)
+    token_starts, exact_tokens, renamed_tokens = stream.starts, stream.exact, stream.renamed
+    line_starts = [0, *accumulate(map(len, source.splitlines(keepends=True)))]
+    units: list[Unit] = []           # indexed by key, in the order statements end
+    keys_of_blocks: list[tuple[int, list[int]]] = []   # (parent key, unit keys)
+    report_data = policy.data
+
+    def start_of(node: ast.stmt) -> tuple[int, int]:
+        """Byte offset and line where a statement's text starts (decorators included)."""
+        decorators = getattr(node, "decorator_list", None)
+        if decorators:
+            line = decorators[0].lineno
+            return line_starts[line - 1], line
+        return line_starts[node.lineno - 1] + node.col_offset, node.lineno
+
+    def hashes(start: int, end: int) -> tuple[int, int, int]:
+        first = bisect_left(token_starts, start)
+        stop = bisect_left(token_starts, end)
+        return (hash64(SEP.join(exact_tokens[first:stop])),
+                hash64(SEP.join(renamed_tokens[first:stop])), stop - first)
+
+    def block(stmts: list[ast.stmt], parent: int) -> list[int]:
+        keys: list[int] = []
+        keys_of_blocks.append((parent, keys))
+        for node in stmts:
+            keys.append(compound(node) if type(node) in _COMPOUND else simple(node))
+        if len(keys) >= _REPETITIVE_MIN and not report_data:
+            if len({units[k].renamed for k in keys}) * 3 <= len(keys):
+                for k in keys:
+                    units[k] = units[k]._replace(renamed=units[k].exact)
+        return keys
+
+    def simple(node: ast.stmt) -> int:
+        start, _ = start_of(node)
+        exact, renamed, count = hashes(
+            start, line_starts[node.end_lineno - 1] + node.end_col_offset)
+        if not report_data and _is_data(node):
+            renamed = exact
+        noise = _is_noise(node, policy)
+        units.append(Unit(node.lineno, node.end_lineno, exact, renamed,
+                          0 if noise else node.end_lineno - node.lineno + 1,
+                          0 if noise else count, noise))
+        return len(units) - 1
+
+    def compound(node: ast.stmt) -> int:
+        key = len(units)
+        units.append(None)  # type: ignore[arg-type]  # the key is taken before the children
+        start, start_line = start_of(node)
+        # Each body comes with the header text that opens it: the statement's
+        # own header, then `except ...:` or `case ...:` clauses.
+        bodies: list[tuple[int, list[ast.stmt]]] = []
+        for field in _BODY_FIELDS:
+            stmts = getattr(node, field, None)
+            if stmts:
+                bodies.append((-1, stmts))
+        for handler in getattr(node, "handlers", ()):
+            bodies.insert(1, (line_starts[handler.lineno - 1] + handler.col_offset, handler.body))
+        for case in getattr(node, "cases", ()):
+            pattern = case.pattern
+            bodies.append((line_starts[pattern.lineno - 1] + pattern.col_offset, case.body))
+        header_end = min(_body_start(b, line_starts) if h < 0 else h for h, b in bodies)
+        exact, renamed, tokens = hashes(start, header_end)
+        lines = max(1, bisect_right(line_starts, header_end) - start_line) if tokens else 0
+        exact_parts, renamed_parts = array("Q", [exact]), array("Q", [renamed])
+        for header, stmts in bodies:
+            if header >= 0:
+                h_exact, h_renamed, count = hashes(header, _body_start(stmts, line_starts))
+                exact_parts.append(h_exact)
+                renamed_parts.append(h_renamed)
+                tokens += count
+                lines += 1
+            for k in block(stmts, key):
+                kid = units[k]
+                exact_parts.append(kid.exact)
+                renamed_parts.append(kid.renamed)
+                lines += kid.lines
+                tokens += kid.tokens
+            exact_parts.append(0)  # a body ends here
+            renamed_parts.append(0)
+        noise = isinstance(node, _FUNCTIONS) and _is_noise_function(node, policy)
+        units[key] = Unit(start_line, node.end_lineno,
+                          hash64(exact_parts.tobytes()), hash64(renamed_parts.tobytes()),
+                          0 if noise else lines, 0 if noise else tokens, noise)
+        return key
+
+    block(tree.body, -1)
+    index: dict[int, int] = {}
+    ordered: list[Unit] = []
+    blocks: list[Block] = []
+    for parent, keys in keys_of_blocks:
+        blocks.append(Block(index[parent] if parent >= 0 else -1, len(ordered), len(keys)))
+        for k in keys:
+            index[k] = len(ordered)
+            ordered.append(units[k])
+    return Fingerprints(tuple(ordered), tuple(blocks))
+
+
+def _body_start(body: list[ast.stmt], line_starts: list[int]) -> int:
+    first = body[0]
+    decorators = getattr(first, "decorator_list", None)
+    if decorators:
+        return line_starts[decorators[0].lineno - 1]
+    return line_starts[first.lineno - 1] + first.col_offset
+
+
+def _is_data(node: ast.stmt) -> bool:
+    """A statement whose value is a literal table: its contents are the point."""
+    value = getattr(node, "value", None)
+    if not isinstance(value, _DATA_CONTAINERS):
+        return False
+    constants = 0
+    for sub in ast.walk(value):
+        if not isinstance(sub, _DATA_NODES):
+            return False
+        constants += isinstance(sub, ast.Constant)
+    return constants >= 3
+
+
+def _is_noise(node: ast.stmt, policy: NoisePolicy) -> bool:
+    kind = type(node)
+    if kind is ast.Import or kind is ast.ImportFrom:
+        return not policy.imports
+    if kind is ast.Pass or (kind is ast.Expr and isinstance(node.value, ast.Constant)):
+        return not policy.stubs
+    if policy.boilerplate:
+        return False
+    if kind is ast.Assign or kind is ast.AnnAssign:
+        targets = node.targets if kind is ast.Assign else [node.target]
+        return (all(isinstance(t, ast.Attribute) for t in targets)
+                and (node.value is None or isinstance(node.value, _PLAIN_VALUES)))
+    if kind is ast.Expr:  # super().__init__(...) inside an __init__ that only stores
+        call = node.value
+        return (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "__init__")
+    return False
+
+
+def _is_noise_function(node: ast.FunctionDef | ast.AsyncFunctionDef, policy: NoisePolicy) -> bool:
+    """Stubs, overloads, store-only bodies and one-call delegations."""
+    if not policy.stubs and any(_decorator_name(d) == "overload" for d in node.decorator_list):
+        return True
+    statements = [s for s in node.body if not _is_docstring(s)]
+    if not policy.stubs and all(_is_stub_statement(s) for s in statements):
+        return True
+    if not policy.boilerplate and statements and all(_is_noise(s, policy) for s in statements):
+        return True
+    if (not policy.delegations and len(statements) == 1
+            and isinstance(statements[0], (ast.Return, ast.Expr))
+            and statements[0].end_lineno - statements[0].lineno < 2
+            and isinstance(statements[0].value, (ast.Call, ast.Attribute, ast.Name))):
+        return True
+    return False
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str))
+
+
+def _is_stub_statement(node: ast.stmt) -> bool:
+    if isinstance(node, ast.Pass):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True
+    if isinstance(node, ast.Raise) and node.exc is not None:
+        exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+        return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+    return False
+
+
+def _decorator_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""

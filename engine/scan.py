@@ -1,0 +1,227 @@
+"""A whole scan: discover → fingerprint (in a process pool) → match → suggest → store.
+
+Only files whose size or mtime changed are read, and only files whose content
+hash changed are parsed; everything else comes from the index. When no file
+changed and the settings are the same, the previous scan's clones are reused
+as they are.
+"""
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from engine.config import Settings
+from engine.discover import common_root, discover
+from engine.fingerprint import fingerprint_file, unpack_columns
+from engine.match import Corpus, clone_groups, fragments_of, group_size
+from engine.records import (
+    PARSED, SKIP_STATUSES, TOKENS, Clone, FileResult, Fragment, ScanResult, ScanStats,
+    SkippedFile, SourceFile,
+)
+from engine.store import KnownFile, Store
+from engine.suggest import suggestion
+
+Progress = Callable[[int, int], None]
+# Below this many files to parse, starting worker processes costs more than it saves.
+_POOL_MIN_FILES = 64
+
+_Job = tuple[str, str, str, int, object]
+
+
+def default_db_path(root: Path) -> Path:
+    return root / ".codebot" / "index.db"
+
+
+def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
+         progress: Progress | None = None, request_id: str | None = None,
+         lock_timeout: float = 30.0) -> ScanResult:
+    """Scan `paths`, store the results in the index, and return the report's content."""
+    clock = time.perf_counter()
+    started_at = datetime.now(timezone.utc)
+    paths = [p.absolute() for p in paths]
+    root = common_root(paths)
+    files = discover(paths, root, set(settings.lang), settings.exclude)
+    with Store(db_path or default_db_path(root), timeout=lock_timeout) as store:
+        known = store.known_files()
+        fingerprint_key = settings.fingerprint_key()
+        reused, jobs = _plan(files, known, fingerprint_key, settings)
+        results: list[FileResult] = []
+        seen: dict[str, KnownFile] = {}
+        for result in _run(jobs, settings.worker_count, progress):
+            if result.status == "unchanged":
+                seen[result.path] = known[result.path]._replace(
+                    size=result.size, mtime_ns=result.mtime_ns)
+            else:
+                results.append(result)
+        current = {**{p: known[p] for p in reused}, **seen}
+        skipped = [SkippedFile(_rel(f.path, root), f.status + (f": {f.error}" if f.error else ""))
+                   for f in results if f.status in SKIP_STATUSES]
+        skipped += [SkippedFile(_rel(p, root), k.status + (f": {k.error}" if k.error else ""))
+                    for p, k in current.items() if k.status in SKIP_STATUSES]
+        fingerprinted = {r.path: r for r in results if r.status in (PARSED, TOKENS)}
+        stored = [p for p, k in current.items() if k.status in (PARSED, TOKENS)]
+        settings_key = _settings_key(settings)
+        file_hashes = _file_hashes(
+            [(p, current[p].hash) for p in stored] + [(p, r.content_hash) for p, r in fingerprinted.items()])
+        last = store.last_scan(str(root))
+        if last and _settings_of(last.settings) == settings_key and last.file_hashes == file_hashes:
+            keyed = store.clones_of_scan(last.id)
+        else:
+            blobs = store.fingerprint_blobs(current[p].id for p in stored)
+            corpus = Corpus()
+            for path in sorted([*stored, *fingerprinted]):
+                blob = fingerprinted[path].blob if path in fingerprinted else blobs.get(current[path].id)
+                if blob:
+                    corpus.add_file(_rel(path, root), *unpack_columns(blob))
+            keyed = _clones(corpus, settings, root)
+        clones = [c for c, _ in keyed]
+        previous_keys = last.clone_keys if last else frozenset()
+        new_keys = frozenset(k for _, k in keyed if k not in previous_keys)
+        line_count = sum(current[p].lines for p in stored) + sum(r.lines for r in fingerprinted.values())
+        duplicated = _duplicated_lines(clones)
+        stats = ScanStats(
+            files=len(stored) + len(fingerprinted),
+            lines=line_count,
+            tokens=sum(current[p].tokens for p in stored) + sum(r.tokens for r in fingerprinted.values()),
+            duplicated_lines=duplicated,
+            duplication_pct=round(100.0 * duplicated / line_count, 2) if line_count else 0.0,
+            duration_s=round(time.perf_counter() - clock, 3),
+            files_reused=len(reused) + len(seen),
+            files_parsed=len(fingerprinted),
+            files_skipped=len(skipped),
+        )
+        present = {str(f.path) for f in files}
+        vanished = [p for p in known if p not in present and _under(p, paths)]
+        store.save_scan(root=str(root), request_id=request_id, started_at=started_at,
+                        settings={"key": settings_key, "fingerprint_key": fingerprint_key},
+                        file_hashes=file_hashes, stats=stats, results=results, seen=seen,
+                        vanished=vanished, clones=keyed, new_keys=new_keys)
+    new_ids = frozenset(c.id for c, k in keyed if k in new_keys)
+    return ScanResult(root, stats, tuple(clones), tuple(sorted(skipped)), new_ids, request_id)
+
+
+def _plan(files: list[SourceFile], known: dict[str, KnownFile], fingerprint_key: str,
+          settings: Settings) -> tuple[list[str], list[_Job]]:
+    """Split the files into those reused untouched and the jobs that read them."""
+    reused: list[str] = []
+    jobs: list[_Job] = []
+    policy = settings.noise_policy
+    for file in files:
+        path = str(file.path)
+        row = known.get(path)
+        fresh = row is not None and row.fingerprint_key == fingerprint_key \
+            and row.language == file.language
+        if fresh and row.size == file.size and row.mtime_ns == file.mtime_ns:
+            reused.append(path)
+        else:
+            jobs.append((path, file.language, row.hash if fresh else "",
+                         settings.max_file_size, policy))
+    return reused, jobs
+
+
+def _work(job: _Job) -> FileResult:
+    return fingerprint_file(*job)  # type: ignore[arg-type]
+
+
+def _init_worker() -> None:
+    gc.disable()  # nothing cyclic is built; collecting while trees live costs 5x
+
+
+def _run(jobs: list[_Job], workers: int, progress: Progress | None) -> Iterator[FileResult]:
+    total = len(jobs)
+    if workers <= 1 or total < _POOL_MIN_FILES:
+        results: Iterable[FileResult] = map(_work, jobs)
+        pool = None
+    else:
+        gc.freeze()
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_init_worker)
+        results = pool.map(_work, jobs, chunksize=max(1, min(32, total // (workers * 8))))
+    try:
+        for done, result in enumerate(results, 1):
+            if progress:
+                progress(done, total)
+            yield result
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            gc.unfreeze()
+
+
+def _clones(corpus: Corpus, settings: Settings, root: Path) -> list[tuple[Clone, str]]:
+    groups = clone_groups(corpus, settings.min_lines, settings.min_tokens)
+    texts = _FragmentTexts(root)
+    clones = []
+    for group in groups:
+        fragments = fragments_of(corpus, group)
+        lines, tokens = group_size(corpus, group)
+        kind = "exact" if group.exact else "renamed"
+        span = fragments[0].end_line - fragments[0].start_line + 1
+        advice, similarity = suggestion(kind, [texts.get(f) for f in fragments], span)
+        key = f"{group.key:016x}"
+        clones.append((Clone(f"c{key[:12]}", kind, similarity, span, tokens, fragments, advice), key))
+    return clones
+
+
+class _FragmentTexts:
+    """Reads the files of reported fragments, each file once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cache: dict[str, list[str]] = {}
+
+    def get(self, fragment: Fragment) -> str:
+        lines = self.cache.get(fragment.path)
+        if lines is None:
+            try:
+                data = (self.root / fragment.path).read_bytes()
+                lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
+            except OSError:
+                lines = []
+            self.cache[fragment.path] = lines
+        return "".join(lines[fragment.start_line - 1:fragment.end_line])
+
+
+def _duplicated_lines(clones: list[Clone]) -> int:
+    covered: dict[str, set[int]] = {}
+    for clone in clones:
+        for f in clone.fragments:
+            covered.setdefault(f.path, set()).update(range(f.start_line, f.end_line + 1))
+    return sum(len(lines) for lines in covered.values())
+
+
+def _settings_key(settings: Settings) -> str:
+    return settings.model_dump_json(include={"min_lines", "min_tokens", "threshold"}) \
+        + settings.fingerprint_key()
+
+
+def _settings_of(stored: str) -> str:
+    try:
+        return json.loads(stored).get("key", "")
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _file_hashes(pairs: list[tuple[str, str]]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for path, content in sorted(pairs):
+        digest.update(f"{path}\0{content}\n".encode())
+    return digest.hexdigest()
+
+
+def _rel(path: str, root: Path) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return path
+
+
+def _under(path: str, tops: list[Path]) -> bool:
+    return any(Path(path).is_relative_to(top) for top in tops)

@@ -1,0 +1,282 @@
+"""The index: one SQLite file (WAL) holding files, fingerprints, scans and clones.
+
+Every scan is written in one `BEGIN IMMEDIATE` transaction, so a second
+writer waits (up to the busy timeout) and then gets a clear error, and a
+crash or Ctrl-C mid-scan leaves the previous scan's data as it was. The
+schema carries a version; migrations bring an older file up to date.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
+
+from engine.exceptions import CorruptStoreError, StoreError, StoreLockedError
+from engine.records import Clone, FileResult, Fragment, ScanStats
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+SCHEMA_VERSION = 1
+_SQLITE_HEADER = b"SQLite format 3\x00"
+# Clones of older scans are pruned; the scans themselves (the trend) are kept.
+KEEP_CLONES_OF_SCANS = 20
+
+
+class KnownFile(NamedTuple):
+    """What the index remembers about one file."""
+
+    id: int
+    size: int
+    mtime_ns: int
+    hash: str
+    status: str
+    fingerprint_key: str
+    lines: int
+    tokens: int
+    language: str
+    error: str
+
+
+class LastScan(NamedTuple):
+    """The previous scan of a root: enough to reuse its results."""
+
+    id: int
+    settings: str
+    file_hashes: str
+    clone_keys: frozenset[str]
+
+
+def _create_v1(db: sqlite_utils.Database) -> None:
+    """The first schema: files, fingerprints, scans, clones, fragments."""
+    db["files"].create({
+        "id": int, "path": str, "size": int, "mtime_ns": int, "hash": str, "language": str,
+        "status": str, "error": str, "lines": int, "tokens": int, "fingerprint_key": str,
+        "seen_at": str,
+    }, pk="id", not_null={"path"})
+    db["files"].create_index(["path"], unique=True)
+    db.execute("CREATE TABLE fingerprints (file_id INTEGER PRIMARY KEY "
+               "REFERENCES files(id) ON DELETE CASCADE, data BLOB NOT NULL)")
+    db["scans"].create({
+        "id": int, "request_id": str, "root": str, "started_at": str, "duration_s": float,
+        "settings": str, "file_hashes": str, "files": int, "lines": int, "tokens": int,
+        "duplicated_lines": int, "duplication_pct": float, "files_reused": int,
+        "files_parsed": int, "files_skipped": int, "clone_count": int, "new_clones": int,
+    }, pk="id")
+    db["scans"].create_index(["root", "id"])
+    db["clones"].create({
+        "id": int, "scan_id": int, "clone_id": str, "key": str, "kind": str,
+        "similarity": float, "lines": int, "tokens": int, "suggestion": str, "is_new": int,
+    }, pk="id", foreign_keys=[("scan_id", "scans", "id")])
+    db["clones"].create_index(["scan_id"])
+    db["clones"].create_index(["clone_id"])
+    db["fragments"].create({
+        "clone_row": int, "position": int, "path": str, "start_line": int, "end_line": int,
+    }, foreign_keys=[("clone_row", "clones", "id")])
+    db["fragments"].create_index(["clone_row"])
+
+
+MIGRATIONS = {1: _create_v1}
+
+
+class Store:
+    """An open index database."""
+
+    def __init__(self, path: Path, timeout: float = 30.0) -> None:
+        self.path = path
+        _refuse_foreign_file(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self.conn.execute("PRAGMA journal_mode = WAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise _store_error(exc, path) from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        self.conn.execute("CREATE TABLE IF NOT EXISTS schema_versions "
+                          "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        row = self.conn.execute(
+            "SELECT version FROM schema_versions WHERE component = 'engine'").fetchone()
+        version = row[0] if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer CodeBot (schema {version}); "
+                             "upgrade CodeBot or use another --db")
+        if version == SCHEMA_VERSION:
+            return
+        import sqlite_utils  # only needed to build the schema; it is slow to import
+
+        with self.transaction():
+            db = sqlite_utils.Database(self.conn)
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[step](db)
+            self.conn.execute("INSERT OR REPLACE INTO schema_versions VALUES ('engine', ?)",
+                            [SCHEMA_VERSION])
+
+    def transaction(self) -> _Transaction:
+        """`with store.transaction():` — BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any error."""
+        return _Transaction(self)
+
+    def known_files(self) -> dict[str, KnownFile]:
+        rows = self._query("SELECT path, id, size, mtime_ns, hash, status, fingerprint_key, "
+                           "lines, tokens, language, error FROM files")
+        return {row[0]: KnownFile(*row[1:]) for row in rows}
+
+    def fingerprint_blobs(self, file_ids: Iterable[int]) -> dict[int, bytes]:
+        wanted = set(file_ids)
+        rows = self._query("SELECT file_id, data FROM fingerprints")
+        return {file_id: data for file_id, data in rows if file_id in wanted}
+
+    def last_scan(self, root: str) -> LastScan | None:
+        row = self._query("SELECT id, settings, file_hashes FROM scans WHERE root = ? "
+                          "ORDER BY id DESC LIMIT 1", [root]).fetchone()
+        if row is None:
+            return None
+        keys = frozenset(k for (k,) in self._query(
+            "SELECT key FROM clones WHERE scan_id = ?", [row[0]]))
+        return LastScan(row[0], row[1], row[2], keys)
+
+    def clones_of_scan(self, scan_id: int) -> list[tuple[Clone, str]]:
+        """The clones stored for a scan, each with its content key."""
+        fragments: dict[int, list[Fragment]] = {}
+        for clone_row, path, start, end in self._query(
+                "SELECT f.clone_row, f.path, f.start_line, f.end_line FROM fragments f "
+                "JOIN clones c ON c.id = f.clone_row WHERE c.scan_id = ? "
+                "ORDER BY f.clone_row, f.position", [scan_id]):
+            fragments.setdefault(clone_row, []).append(Fragment(path, start, end))
+        result = []
+        for row_id, clone_id, key, kind, similarity, lines, tokens, suggestion in self._query(
+                "SELECT id, clone_id, key, kind, similarity, lines, tokens, suggestion "
+                "FROM clones WHERE scan_id = ? ORDER BY id", [scan_id]):
+            result.append((Clone(clone_id, kind, similarity, lines, tokens,
+                                 tuple(fragments.get(row_id, ())), suggestion), key))
+        return result
+
+    def save_scan(self, *, root: str, request_id: str | None, started_at: datetime,
+                  settings: dict[str, Any], file_hashes: str, stats: ScanStats,
+                  results: list[FileResult], seen: dict[str, KnownFile],
+                  vanished: list[str], clones: list[tuple[Clone, str]],
+                  new_keys: frozenset[str]) -> int:
+        """Write one scan's files, fingerprints, stats and clones in one transaction."""
+        now = datetime.now(timezone.utc).isoformat()
+        with self.transaction():
+            db = self.conn
+            db.executemany(
+                "INSERT INTO files (path, size, mtime_ns, hash, language, status, error, lines, "
+                "tokens, fingerprint_key, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(path) DO UPDATE SET size=excluded.size, mtime_ns=excluded.mtime_ns, "
+                "hash=excluded.hash, language=excluded.language, status=excluded.status, "
+                "error=excluded.error, lines=excluded.lines, tokens=excluded.tokens, "
+                "fingerprint_key=excluded.fingerprint_key, seen_at=excluded.seen_at",
+                [(r.path, r.size, r.mtime_ns, r.content_hash, r.language, r.status, r.error,
+                  r.lines, r.tokens, settings["fingerprint_key"], now) for r in results])
+            ids = dict(db.execute("SELECT path, id FROM files WHERE seen_at = ?", [now]).fetchall())
+            db.executemany("DELETE FROM fingerprints WHERE file_id = ?",
+                                [(ids[r.path],) for r in results if r.blob is None])
+            db.executemany("INSERT OR REPLACE INTO fingerprints (file_id, data) VALUES (?, ?)",
+                                [(ids[r.path], r.blob) for r in results if r.blob is not None])
+            db.executemany("UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?",
+                                [(k.size, k.mtime_ns, k.id) for k in seen.values()])
+            db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in vanished])
+            cursor = db.execute(
+                "INSERT INTO scans (request_id, root, started_at, duration_s, settings, "
+                "file_hashes, files, lines, tokens, duplicated_lines, duplication_pct, "
+                "files_reused, files_parsed, files_skipped, clone_count, new_clones) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [request_id, root, started_at.isoformat(), stats.duration_s,
+                 json.dumps(settings, sort_keys=True), file_hashes, stats.files, stats.lines,
+                 stats.tokens, stats.duplicated_lines, stats.duplication_pct, stats.files_reused,
+                 stats.files_parsed, stats.files_skipped, len(clones), len(new_keys)])
+            scan_id = cursor.lastrowid
+            for clone, key in clones:
+                row = db.execute(
+                    "INSERT INTO clones (scan_id, clone_id, key, kind, similarity, lines, tokens, "
+                    "suggestion, is_new) VALUES (?,?,?,?,?,?,?,?,?)",
+                    [scan_id, clone.id, key, clone.kind, clone.similarity, clone.lines,
+                     clone.tokens, clone.suggestion, int(key in new_keys)]).lastrowid
+                db.executemany(
+                    "INSERT INTO fragments VALUES (?,?,?,?,?)",
+                    [(row, i, f.path, f.start_line, f.end_line)
+                     for i, f in enumerate(clone.fragments)])
+            self._prune_old_clones(root)
+        return scan_id
+
+    def _prune_old_clones(self, root: str) -> None:
+        old = [r for (r,) in self.conn.execute(
+            "SELECT id FROM scans WHERE root = ? ORDER BY id DESC LIMIT -1 OFFSET ?",
+            [root, KEEP_CLONES_OF_SCANS])]
+        for scan_id in old:
+            self.conn.execute("DELETE FROM fragments WHERE clone_row IN "
+                            "(SELECT id FROM clones WHERE scan_id = ?)", [scan_id])
+            self.conn.execute("DELETE FROM clones WHERE scan_id = ?", [scan_id])
+
+    def _query(self, sql: str, params: list[Any] | None = None) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, params or [])
+        except sqlite3.DatabaseError as exc:
+            raise _store_error(exc, self.path) from exc
+
+
+class _Transaction:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> None:
+        try:
+            self.store.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise _store_error(exc, self.store.path) from exc
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        if kind is None:
+            try:
+                self.store.conn.execute("COMMIT")
+                return
+            except sqlite3.DatabaseError as error:
+                self.store.conn.execute("ROLLBACK")
+                raise _store_error(error, self.store.path) from error
+        self.store.conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise _store_error(exc, self.store.path) from exc
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """Never open (and so never overwrite) a file that is not SQLite."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except IsADirectoryError as exc:
+        raise StoreError(f"{path} is a folder; --db needs a file path") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot read the index {path}: {exc.strerror}") from exc
+    if header and header != _SQLITE_HEADER:
+        raise CorruptStoreError(
+            f"{path} is not a CodeBot index (not an SQLite database); it was left untouched. "
+            "Move it away or pass another --db.")
+
+
+def _store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+    message = str(exc)
+    if "locked" in message or "busy" in message:
+        return StoreLockedError(f"the index {path} is locked by another scan; "
+                                "try again when it has finished")
+    if "malformed" in message or "not a database" in message or "corrupt" in message:
+        return CorruptStoreError(f"the index {path} is damaged ({message}); it was left "
+                                 "untouched. Move it away or pass another --db.")
+    return StoreError(f"the index {path} cannot be used: {message}")

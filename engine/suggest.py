@@ -1,0 +1,62 @@
+"""How to remove a clone: which names and literals differ, and the function to extract."""
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from engine.normalize import is_identifier, is_literal, tokens
+
+_DEF_RE = re.compile(r"^\s*(?:@.*\n\s*)*(?:async\s+)?(?:def|class)\s+(\w+)", re.MULTILINE)
+
+
+class Difference(NamedTuple):
+    """The tokens that differ between two copies, by kind."""
+
+    names: tuple[tuple[str, str], ...]
+    literals: tuple[tuple[str, str], ...]
+    similarity: float
+
+
+def differences(first: str, other: str) -> Difference:
+    """Token-by-token comparison of two copies (renamed copies align one to one)."""
+    a, b = tokens(first.encode()), tokens(other.encode())
+    if not a or len(a) != len(b):
+        same = sum(x == y for x, y in zip(a, b))
+        return Difference((), (), round(same / max(len(a), len(b), 1), 3))
+    names: dict[tuple[str, str], None] = {}
+    literals: dict[tuple[str, str], None] = {}
+    same = 0
+    for x, y in zip(a, b):
+        if x == y:
+            same += 1
+        elif is_identifier(x) and is_identifier(y):
+            names[(x.decode(errors="replace"), y.decode(errors="replace"))] = None
+        elif is_literal(x) or is_literal(y):
+            literals[(x.decode(errors="replace"), y.decode(errors="replace"))] = None
+    return Difference(tuple(names), tuple(literals), round(same / len(a), 3))
+
+
+def suggestion(kind: str, texts: list[str], lines: int) -> tuple[str, float]:
+    """A one-paragraph refactoring proposal and the similarity of the copies."""
+    copies = len(texts)
+    saved = max(0, (copies - 1) * lines - copies)
+    match = _DEF_RE.match(texts[0])
+    name = match.group(1) if match else "shared_block"
+    if kind == "exact":
+        return (f"Identical code in {copies} places: keep one `{name}` and call it from the "
+                f"others; saves about {saved} lines.", 1.0)
+    diffs = [differences(texts[0], other) for other in texts[1:]]
+    similarity = min(d.similarity for d in diffs)
+    names = dict.fromkeys(pair for d in diffs for pair in d.names)
+    literals = dict.fromkeys(pair for d in diffs for pair in d.literals)
+    names = {pair: None for pair in names if pair[0] != name}  # the copies' own names differ anyway
+    params = [a for a, _ in names][:4] + [f"value{i + 1}" for i in range(min(len(literals), 4))]
+    differing = [f"{a}/{b}" for a, b in list(names)[:4]] + [f"{a}/{b}" for a, b in list(literals)[:4]]
+    what = ", ".join(differing) if differing else "layout only"
+    if kind == "near":
+        return (f"Near-identical code in {copies} places ({similarity:.0%} alike): extract the "
+                f"common part into `{name}({', '.join(params)})` and keep the edited statements "
+                f"at the call sites; differs in {what}; saves about {saved // 2} lines.", similarity)
+    return (f"Same code with other names or values in {copies} places: extract "
+            f"`{name}({', '.join(params)})` with parameters for {what}; saves about {saved} lines.",
+            similarity)
