@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--format", choices=sorted(RENDERERS), default="text")
     cmd.add_argument("--output", type=Path, metavar="FILE", help="write the report here")
     cmd.add_argument("--db", type=Path, metavar="PATH",
-                     help="index database (env CODEBOT_DB; default ROOT/.codebot/index.db)")
+                     help="index database (env CODEBOT_DB; default ROOT/.codebot/index.db); "
+                          "a second scan waits for the first up to CODEBOT_LOCK_TIMEOUT s (30)")
     cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (6)")
     cmd.add_argument("--min-tokens", type=int, help="smallest clone in tokens (50)")
     cmd.add_argument("--threshold", type=float, help="near-miss similarity, 0..1 (0.75)")
@@ -73,7 +74,11 @@ def _scan(args: argparse.Namespace) -> int:
     })
     db = args.db or (Path(os.environ["CODEBOT_DB"]) if os.environ.get("CODEBOT_DB") else None)
     progress = None if args.quiet or not sys.stderr.isatty() else _progress_line(sys.stderr)
-    result = scan(paths, settings, db, progress=progress)
+    try:
+        lock_timeout = float(os.environ.get("CODEBOT_LOCK_TIMEOUT", "30"))
+    except ValueError as exc:
+        raise CodebotError("CODEBOT_LOCK_TIMEOUT must be a number of seconds") from exc
+    result = scan(paths, settings, db, progress=progress, lock_timeout=lock_timeout)
     if progress:
         sys.stderr.write("\r\033[K")
     report = RENDERERS[args.format](result)

@@ -101,8 +101,11 @@ def clone_groups(corpus: Corpus, min_lines: int, min_tokens: int) -> list[CloneG
         exact_keys = {hash64(array("Q", exact[s:s + length]).tobytes()) for s in starts}
         groups.append(CloneGroup(key, len(exact_keys) == 1, tuple(starts), length))
     weight = _weights(corpus)
-    groups.sort(key=lambda g: (-weight(g.starts[0], g.length) * (len(g.starts) - 1), g.key))
-    return _drop_nested(corpus, groups)
+    # Containers before what they contain, then the biggest savings first.
+    groups.sort(key=lambda g: (-weight(g.starts[0], g.length), -len(g.starts), g.key))
+    kept = _drop_nested(corpus, groups)
+    kept.sort(key=lambda g: (-weight(g.starts[0], g.length) * (len(g.starts) - 1), g.key))
+    return kept
 
 
 def fragments_of(corpus: Corpus, group: CloneGroup) -> tuple[Fragment, ...]:
@@ -186,23 +189,24 @@ def _without_overlaps(corpus: Corpus, starts: list[int], length: int) -> list[in
 
 
 def _drop_nested(corpus: Corpus, groups: list[CloneGroup]) -> list[CloneGroup]:
-    """Drop each group whose every fragment lies inside a fragment of one bigger kept group."""
+    """Drop each group nested in one bigger kept group: each of its fragments inside a
+    different fragment of that group. (Two fragments inside one fragment of a bigger
+    clone — two copied methods of a copied class — say something new: kept.)"""
     kept: list[CloneGroup] = []
-    spans_by_file: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    spans_by_file: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
     for group in groups:
-        containers: set[int] | None = None
+        holders: dict[int, set[int]] = defaultdict(set)  # kept group -> its fragments used
         for s in group.starts:
             file, start, end = corpus.file_of[s], corpus.start_line[s], \
                 corpus.end_line[s + group.length - 1]
-            holding = {k for lo, hi, k in spans_by_file.get(file, ()) if lo <= start and end <= hi}
-            containers = holding if containers is None else containers & holding
-            if not containers:
-                break
-        if containers:
+            for lo, hi, k, fragment in spans_by_file.get(file, ()):
+                if lo <= start and end <= hi:
+                    holders[k].add(fragment)
+        if any(len(used) == len(group.starts) for used in holders.values()):
             continue
         index = len(kept)
         kept.append(group)
-        for s in group.starts:
+        for fragment, s in enumerate(group.starts):
             spans_by_file[corpus.file_of[s]].append(
-                (corpus.start_line[s], corpus.end_line[s + group.length - 1], index))
+                (corpus.start_line[s], corpus.end_line[s + group.length - 1], index, fragment))
     return kept

@@ -21,7 +21,8 @@ from typing import NamedTuple
 
 import xxhash
 
-_LAYOUT = rb"[ \t\f\r\n\\]*(?:#[^\r\n]*[ \t\f\r\n\\]*)*"
+# Possessive: a comment must never give back characters to become tokens.
+_LAYOUT = rb"[ \t\f\r\n\\]*+(?:#[^\r\n]*+[ \t\f\r\n\\]*+)*+"
 _STRING = (
     rb"'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"
     rb'|"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
@@ -40,6 +41,7 @@ _TOKEN_RE = re.compile(
 )
 
 SEP = b"\x00"
+_SENTINEL = b"\n\x01"
 # Each pattern starts at the NUL before a token: a literal first byte lets the
 # regex engine skip ahead fast. The stream is NUL-framed on both ends for it.
 _STRING_TOKEN_RE = re.compile(rb"\x00['\"][^\x00]*")
@@ -77,7 +79,10 @@ def rename(joined: bytes) -> bytes:
 
 def token_stream(source: bytes) -> TokenStream:
     """Tokenize a whole file once."""
-    found = _TOKEN_RE.findall(source)
+    # findall searches: a trailing comment with no token after it would be
+    # searched into. A sentinel token at the end lets the layout swallow it.
+    found = _TOKEN_RE.findall(source + _SENTINEL)
+    found.pop()
     if not found:
         return TokenStream((), [], [])
     layouts, exact = zip(*found)
@@ -89,7 +94,7 @@ def token_stream(source: bytes) -> TokenStream:
 
 def tokens(source: bytes) -> list[bytes]:
     """The code tokens of `source`: layout and comments dropped."""
-    return [token for _, token in _TOKEN_RE.findall(source)]
+    return [token for _, token in _TOKEN_RE.findall(source + _SENTINEL)][:-1]
 
 
 def is_identifier(token: bytes) -> bool:

@@ -83,6 +83,9 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
         keys: list[int] = []
         keys_of_blocks.append((parent, keys))
         for node in stmts:
+            if type(node) is ast.Expr and isinstance(node.value, ast.Constant) \
+                    and isinstance(node.value.value, str):
+                continue  # a docstring documents, like a comment: no unit, no hash
             keys.append(compound(node) if type(node) in _COMPOUND else simple(node))
         if len(keys) >= _REPETITIVE_MIN and not report_data:
             if len({units[k].renamed for k in keys}) * 3 <= len(keys):

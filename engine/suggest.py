@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from typing import NamedTuple
 
 from engine.normalize import is_identifier, is_literal, tokens
 
 _DEF_RE = re.compile(r"^\s*(?:@.*\n\s*)*(?:async\s+)?(?:def|class)\s+(\w+)", re.MULTILINE)
+
+
+_DOC_QUOTES = (b'"""', b"'''")
 
 
 class Difference(NamedTuple):
@@ -20,20 +24,27 @@ class Difference(NamedTuple):
 def differences(first: str, other: str) -> Difference:
     """Token-by-token comparison of two copies (renamed copies align one to one)."""
     a, b = tokens(first.encode()), tokens(other.encode())
-    if not a or len(a) != len(b):
-        same = sum(x == y for x, y in zip(a, b))
-        return Difference((), (), round(same / max(len(a), len(b), 1), 3))
+    if not a or not b:
+        return Difference((), (), 0.0)
+    if len(a) == len(b):
+        pairs = list(zip(a, b))
+        same = sum(x == y for x, y in pairs)
+    else:  # docstrings or edited statements: align first
+        matcher = SequenceMatcher(None, a, b, autojunk=False)
+        same = sum(block.size for block in matcher.get_matching_blocks())
+        pairs = [pair for op, i1, i2, j1, j2 in matcher.get_opcodes()
+                 if op == "replace" and i2 - i1 == j2 - j1
+                 for pair in zip(a[i1:i2], b[j1:j2])]
     names: dict[tuple[str, str], None] = {}
     literals: dict[tuple[str, str], None] = {}
-    same = 0
-    for x, y in zip(a, b):
-        if x == y:
-            same += 1
-        elif is_identifier(x) and is_identifier(y):
+    for x, y in pairs:
+        if x == y or x[-3:] in _DOC_QUOTES or y[-3:] in _DOC_QUOTES:
+            continue  # docstrings differ freely; they are not parameters
+        if is_identifier(x) and is_identifier(y):
             names[(x.decode(errors="replace"), y.decode(errors="replace"))] = None
         elif is_literal(x) or is_literal(y):
             literals[(x.decode(errors="replace"), y.decode(errors="replace"))] = None
-    return Difference(tuple(names), tuple(literals), round(same / len(a), 3))
+    return Difference(tuple(names), tuple(literals), round(same / max(len(a), len(b)), 3))
 
 
 def suggestion(kind: str, texts: list[str], lines: int) -> tuple[str, float]:

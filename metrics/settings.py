@@ -1,0 +1,114 @@
+"""Settings of the metrics package, read from `[tool.codebot.metrics]` and `[tool.codebot.alerts.<rule>]`.
+
+Example (pyproject.toml):
+
+    [tool.codebot.metrics]
+    retention = "30d"
+
+    [tool.codebot.alerts.error_rate]
+    warning = 0.10
+    critical = 0.30
+    for = "10m"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from metrics.alerts import DEFAULT_RULES, Rule
+from metrics.clock import parse_duration
+from metrics.exceptions import ConfigError
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else parse_duration(value)
+
+
+class RuleOverride(BaseModel):
+    """Overrides for one alert rule; every field is optional."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    enabled: bool | None = None
+    warning: float | None = None
+    critical: float | None = None
+    for_s: float | None = Field(default=None, alias="for")
+    repeat_s: float | None = Field(default=None, alias="repeat")
+    window_s: float | None = Field(default=None, alias="window")
+    min_count: int | None = Field(default=None, ge=0)
+    runbook: str | None = None
+
+    _durations = field_validator("for_s", "repeat_s", "window_s", mode="before")(_seconds)
+
+
+class MetricsSettings(BaseModel):
+    """Retention and alert-rule overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retention_s: float = Field(default=30 * 86400, alias="retention", gt=0)
+    alerts: dict[str, RuleOverride] = Field(default_factory=dict)
+
+    _retention = field_validator("retention_s", mode="before")(_seconds)
+
+
+def _where(error: Any) -> str:
+    return ".".join(str(part) for part in error["loc"])
+
+
+def settings_from_table(codebot: Mapping[str, Any]) -> MetricsSettings:
+    """Validate the `[tool.codebot]` table's metrics and alerts parts."""
+    data: dict[str, Any] = dict(codebot.get("metrics") or {})
+    if "alerts" in codebot:
+        data["alerts"] = codebot["alerts"]
+    try:
+        settings = MetricsSettings.model_validate(data)
+    except (ValidationError, ConfigError) as exc:
+        if isinstance(exc, ValidationError):
+            first = exc.errors()[0]
+            where = _where(first)
+            section = "tool.codebot.alerts" if where.startswith("alerts") else "tool.codebot.metrics"
+            key = where.removeprefix("alerts.") if where.startswith("alerts") else where
+            raise ConfigError(f"{section}.{key}: {first['msg']}") from exc
+        raise
+    known = {rule.name for rule in DEFAULT_RULES}
+    for name in settings.alerts:
+        if name not in known:
+            raise ConfigError(
+                f"tool.codebot.alerts.{name}: unknown alert rule; known rules: {', '.join(sorted(known))}"
+            )
+    return settings
+
+
+def load_settings(pyproject: str | Path) -> MetricsSettings:
+    """Read settings from a pyproject.toml; a missing file or table gives the defaults."""
+    path = Path(pyproject)
+    if not path.is_file():
+        return MetricsSettings()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    return settings_from_table(document.get("tool", {}).get("codebot", {}))
+
+
+def apply_overrides(rules: Sequence[Rule], overrides: Mapping[str, RuleOverride]) -> tuple[Rule, ...]:
+    """Rules with thresholds and timings replaced by the overrides; checks warning <= critical."""
+    result = []
+    for rule in rules:
+        override = overrides.get(rule.name)
+        if override is not None:
+            changes = {k: v for k, v in override.model_dump().items() if v is not None}
+            rule = rule._replace(**changes)
+        if rule.warning > rule.critical:
+            raise ConfigError(
+                f"tool.codebot.alerts.{rule.name}: warning ({rule.warning:g}) must not exceed "
+                f"critical ({rule.critical:g})"
+            )
+        result.append(rule)
+    return tuple(result)

@@ -1,0 +1,104 @@
+"""Tests for engine.python_units: statements to units, noise and data rules."""
+import ast
+import textwrap
+
+from engine.python_units import NoisePolicy, python_fingerprints
+
+
+def units_of(code: str, policy: NoisePolicy = NoisePolicy()):
+    source = textwrap.dedent(code).encode()
+    return python_fingerprints(source, ast.parse(source), policy)
+
+
+def top(code: str, policy: NoisePolicy = NoisePolicy()):
+    prints = units_of(code, policy)
+    first = prints.blocks[0]
+    return prints.units[first.first:first.first + first.count]
+
+
+def test_a_function_is_one_unit_covering_its_body_with_nested_blocks():
+    """A def is one unit at module level; its body is a block of its own."""
+    prints = units_of("""
+        def f(a):
+            x = a + 1
+            if x:
+                return x
+            return 0
+    """)
+    assert prints.units[0].start_line == 2 and prints.units[0].end_line == 6
+    assert [b.parent for b in prints.blocks] == [-1, 0, 2]
+
+
+def test_reformatted_copy_has_the_same_exact_hash():
+    """Layout and comments inside a function do not change its hash."""
+    one = top("def f(a, b):\n    return (a +\n            b)  # sum\n\nx = 1\n")
+    two = top("def f(a,b):\n    # add them\n    return (a + b)\n\nx = 1\n")
+    assert one[0].exact == two[0].exact
+
+
+def test_renamed_copy_shares_only_the_renamed_hash():
+    """Other names and constants: renamed hash equal, exact hash not."""
+    one = top("def f(a, b):\n    c = a * 2\n    return c + b\n")[0]
+    two = top("def g(x, y):\n    z = x * 3\n    return z + y\n")[0]
+    assert one.renamed == two.renamed and one.exact != two.exact
+
+
+def test_docstrings_are_not_units():
+    """A docstring is documentation, like a comment."""
+    with_doc = top('def f(a):\n    """Doc."""\n    return a\n')[0]
+    without = top('def f(a):\n    return a\n')[0]
+    assert with_doc.exact == without.exact
+
+
+def test_literal_tables_keep_their_contents_in_the_renamed_hash():
+    """Two tables of one shape but other values do not match as renamed."""
+    one = top("A = [(1, 'a'), (2, 'b'), (3, 'c')]\n")[0]
+    two = top("A = [(4, 'd'), (5, 'e'), (6, 'f')]\n")[0]
+    assert one.renamed != two.renamed
+    assert top("A = [(4, 'd'), (5, 'e'), (6, 'f')]\n", NoisePolicy(data=True))[0].renamed == \
+        top("A = [(1, 'a'), (2, 'b'), (3, 'c')]\n", NoisePolicy(data=True))[0].renamed
+
+
+def test_repetitive_blocks_are_data():
+    """A run of one repeated call shape keeps its literals (a table written as calls)."""
+    one = top("reg('a', 1)\nreg('b', 2)\nreg('c', 3)\nreg('d', 4)\n")
+    two = top("reg('e', 5)\nreg('f', 6)\nreg('g', 7)\nreg('h', 8)\n")
+    assert [u.renamed for u in one] != [u.renamed for u in two]
+
+
+def test_noise_weighs_nothing():
+    """Imports, stubs, overloads, store-only __init__ and delegations have zero weight."""
+    units = top("""
+        import os
+        from typing import overload
+        @overload
+        def f(x: int) -> int: ...
+        def g():
+            raise NotImplementedError
+        class C:
+            def __init__(self, a, b):
+                super().__init__()
+                self.a = a
+                self.b = b
+            def h(self):
+                return self.a.h()
+    """)
+    assert [u.noise for u in units] == [True, True, True, True, False]
+    cls = units[-1]
+    assert cls.lines == 1  # only the class line: both methods are noise
+
+
+def test_policy_turns_noise_back_on():
+    """Each kind of noise can be reported again."""
+    units = top("import os\nimport sys\n", NoisePolicy(imports=True))
+    assert not any(u.noise for u in units)
+
+
+def test_handlers_and_cases_are_part_of_the_compound_hash():
+    """`except ValueError` and `except KeyError` bodies make different units."""
+    one = top("try:\n    f()\nexcept ValueError:\n    g()\n")[0]
+    two = top("try:\n    f()\nexcept KeyError:\n    g()\n")[0]
+    assert one.exact != two.exact
+    case_one = top("match x:\n    case [a]:\n        f(a)\n")[0]
+    case_two = top("match x:\n    case {'k': a}:\n        f(a)\n")[0]
+    assert case_one.renamed != case_two.renamed
