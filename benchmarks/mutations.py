@@ -74,6 +74,7 @@ class Mutant(NamedTuple):
 
 
 def _docstring_lines(tree: ast.AST) -> set[int]:
+    """Lines of the docstrings of the module, its classes and functions."""
     lines: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -84,6 +85,7 @@ def _docstring_lines(tree: ast.AST) -> set[int]:
 
 
 def is_docstring(stmt: ast.stmt) -> bool:
+    """Whether a statement is a bare string: a docstring when it comes first in a body."""
     return (
         isinstance(stmt, ast.Expr)
         and isinstance(stmt.value, ast.Constant)
@@ -118,6 +120,7 @@ def normalized_tokens(source: str) -> list[tuple[int, str]]:
 
 
 def indent_of(line: str) -> str:
+    """The leading spaces of a line."""
     return line[: len(line) - len(line.lstrip(" "))]
 
 

@@ -109,22 +109,26 @@ class Store:
     def _migrate(self) -> None:
         self.conn.execute("CREATE TABLE IF NOT EXISTS schema_versions "
                           "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        if self._version() == SCHEMA_VERSION:
+            return
+        import sqlite_utils  # only needed to build the schema; it is slow to import
+
+        with self.transaction():
+            version = self._version()  # again, under the lock: another scan may have migrated
+            db = sqlite_utils.Database(self.conn)
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[step](db)
+            self.conn.execute("INSERT OR REPLACE INTO schema_versions VALUES ('engine', ?)",
+                              [SCHEMA_VERSION])
+
+    def _version(self) -> int:
         row = self.conn.execute(
             "SELECT version FROM schema_versions WHERE component = 'engine'").fetchone()
         version = row[0] if row else 0
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer CodeBot (schema {version}); "
                              "upgrade CodeBot or use another --db")
-        if version == SCHEMA_VERSION:
-            return
-        import sqlite_utils  # only needed to build the schema; it is slow to import
-
-        with self.transaction():
-            db = sqlite_utils.Database(self.conn)
-            for step in range(version + 1, SCHEMA_VERSION + 1):
-                MIGRATIONS[step](db)
-            self.conn.execute("INSERT OR REPLACE INTO schema_versions VALUES ('engine', ?)",
-                            [SCHEMA_VERSION])
+        return version
 
     def transaction(self) -> _Transaction:
         """`with store.transaction():` — BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any error."""

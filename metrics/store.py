@@ -33,8 +33,9 @@ COMPONENT = "metrics"
 LATENCY_BUCKETS_MS: tuple[int, ...] = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000)
 _BUCKET_COLUMNS = tuple(f"b_{bound}" for bound in LATENCY_BUCKETS_MS)
 
+# In MetricRow field order, so a row can be bound as it is.
 METRIC_COLUMNS = (
-    "request_id", "parent_id", "operation", "status", "started_at", "ts", "latency_ms",
+    "request_id", "operation", "status", "started_at", "ts", "latency_ms", "parent_id",
     "error_type", "error_code", "error_message", "fingerprint", "user_id", "metadata",
 )
 ERROR_STATUSES = (Status.ERROR.value, Status.TIMEOUT.value)
@@ -143,38 +144,15 @@ def _unjson(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def hourly_aggregates(rows: Sequence[MetricRow]) -> list[tuple[Any, ...]]:
-    """Fold metric rows into (hour, operation, status) aggregates with cumulative latency buckets."""
-    buckets = len(LATENCY_BUCKETS_MS)
-    groups: dict[tuple[int, str, str], list[Any]] = {}
-    for row in rows:
-        key = (int(row.ts // 3600) * 3600, row.operation, str(row.status))
-        acc = groups.get(key)
-        if acc is None:
-            acc = groups[key] = [0, 0.0, 0.0] + [0] * (buckets + 1)
-        latency = row.latency_ms
-        acc[0] += 1
-        acc[1] += latency
-        if latency > acc[2]:
-            acc[2] = latency
-        # One bisect per row into per-bucket counts; made cumulative once per group below.
-        acc[3 + bisect_left(LATENCY_BUCKETS_MS, latency)] += 1
-    result = []
-    for key, acc in groups.items():
-        cumulative, running = [], 0
-        for count in acc[3:3 + buckets]:
-            running += count
-            cumulative.append(running)
-        result.append((*key, acc[0], acc[1], acc[2], *cumulative))
-    return result
-
-
-_HOURLY_UPSERT = (
+# Hourly aggregates are folded in SQL from the rows just inserted (ids above the
+# previous maximum), which keeps the per-row work of a batch inside SQLite.
+_HOURLY_FOLD = (
     "INSERT INTO metric_hourly (hour, operation, status, count, latency_sum, latency_max, "
     + ", ".join(_BUCKET_COLUMNS)
-    + ") VALUES ("
-    + ", ".join("?" * (6 + len(_BUCKET_COLUMNS)))
-    + ") ON CONFLICT(hour, operation, status) DO UPDATE SET count = count + excluded.count, "
+    + ") SELECT CAST(ts / 3600 AS INTEGER) * 3600, operation, status, COUNT(*), SUM(latency_ms), MAX(latency_ms), "
+    + ", ".join(f"SUM(latency_ms <= {bound})" for bound in LATENCY_BUCKETS_MS)
+    + " FROM metric_rows WHERE id > ? GROUP BY 1, 2, 3 "
+    "ON CONFLICT(hour, operation, status) DO UPDATE SET count = count + excluded.count, "
     "latency_sum = latency_sum + excluded.latency_sum, "
     "latency_max = max(latency_max, excluded.latency_max), "
     + ", ".join(f"{c} = {c} + excluded.{c}" for c in _BUCKET_COLUMNS)
@@ -353,18 +331,12 @@ class Store:
         """Write metric rows (and their hourly aggregates), events and scans in one transaction."""
         if not (metrics or events or scans):
             return
-        metric_values = [
-            (
-                r.request_id, r.parent_id, r.operation, str(r.status), r.started_at, r.ts, r.latency_ms,
-                r.error_type, r.error_code, r.error_message, r.fingerprint, r.user_id, _json(r.metadata),
-            )
-            for r in metrics
-        ]
-        hourly = hourly_aggregates(metrics)
+        metric_values = [r if r.metadata is None else r._replace(metadata=_json(r.metadata)) for r in metrics]
         with self.transaction() as conn:
             if metric_values:
+                last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM metric_rows").fetchone()[0]
                 conn.executemany(_METRIC_INSERT, metric_values)
-                conn.executemany(_HOURLY_UPSERT, hourly)
+                conn.execute(_HOURLY_FOLD, (last_id,))
             if events:
                 conn.executemany(
                     "INSERT INTO metric_events (request_id, ts, level, event, logger, fields) "

@@ -80,7 +80,7 @@ def test_render_sample_shows_both_fragments_numbered(tmp_path: Path) -> None:
     clone = Clone((Fragment("a.py", 2, 4), Fragment("a.py", 10, 12)))
     text = render_sample([clone], tmp_path, "Sample")
     assert "## Case 1" in text
-    assert " 2  line2" in text and "12  line12" in text
+    assert "\n2  line2\n" in text and "\n12  line12\n" in text
     assert "line5" not in text
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from metrics.exceptions import SchemaError, StoreCorruptError, StoreError, StoreLockedError
 from metrics.records import MetricRow, Status
-from metrics.store import LATENCY_BUCKETS_MS, Store, hourly_aggregates
+from metrics.store import Store
 
 
 def row(ts: float, latency: float = 12.0, status: Status = Status.SUCCESS, operation: str = "scan", rid: str = "req-000000000001") -> MetricRow:
@@ -90,15 +90,16 @@ def test_failed_batch_leaves_nothing_behind(tmp_path):
         assert store.hourly(0, 10_000) == []
 
 
-def test_hourly_aggregates_count_and_bucket_latencies():
-    """Rows fold into per-hour, per-status aggregates with cumulative latency buckets."""
-    rows = [row(3600.0 + 1, 3.0), row(3600.0 + 2, 700.0), row(7200.0 + 5, 20.0, Status.ERROR)]
-    aggregates = {(a[0], a[1], a[2]): a[3:] for a in hourly_aggregates(rows)}
-    count, total, peak, *buckets = aggregates[(3600, "scan", "success")]
-    assert (count, total, peak) == (2, 703.0, 700.0)
-    assert buckets[LATENCY_BUCKETS_MS.index(5)] == 1
-    assert buckets[LATENCY_BUCKETS_MS.index(1000)] == 2
-    assert aggregates[(7200, "scan", "error")][0] == 1
+def test_hourly_aggregates_count_and_bucket_latencies(tmp_path):
+    """Batches fold into per-hour, per-status aggregates with cumulative latency buckets, across batches."""
+    with Store(tmp_path / "index.db") as store:
+        store.write_batch([row(3600.0 + 1, 3.0), row(3600.0 + 2, 700.0)])
+        store.write_batch([row(3600.0 + 3, 5.0), row(7200.0 + 5, 20.0, Status.ERROR)])
+        hourly = {(h["hour"], h["status"]): h for h in store.hourly(0, 10_000)}
+        first = hourly[(3600, "success")]
+        assert (first["count"], first["latency_sum"], first["latency_max"]) == (3, 708.0, 700.0)
+        assert (first["b_5"], first["b_500"], first["b_1000"], first["b_60000"]) == (2, 2, 3, 3)
+        assert hourly[(7200, "error")]["count"] == 1 and hourly[(7200, "error")]["b_10"] == 0
 
 
 def test_prune_drops_old_rows_but_keeps_hourly_totals(tmp_path):
