@@ -17,7 +17,7 @@ A class is `exact` when all its fragments also share their exact hashes.
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from itertools import accumulate, repeat
 from typing import NamedTuple, Sequence
 
@@ -131,14 +131,21 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int) -> list[tupl
     first_of, end_of, parent_of = corpus.block_first, corpus.block_end, corpus.block_parent
     cum_lines = [0, *accumulate(corpus.lines)]
     cum_tokens = [0, *accumulate(corpus.tokens)]
+    # Seed only from units that repeat, are not noise, and sit in a block big
+    # enough to hold a reportable run: most statements fail one of the three.
+    counts = Counter(renamed)
+    repeated = {key for key, count in counts.items() if 2 <= count <= MAX_BUCKET}
     buckets: dict[int, list[int]] = defaultdict(list)
-    for unit, (key, is_noise) in enumerate(zip(renamed, noise)):
-        if not is_noise:
-            buckets[key].append(unit)
+    for unit, key in enumerate(renamed):
+        if key in repeated and not noise[unit]:
+            first, end = first_of[unit], end_of[unit]
+            if cum_lines[end] - cum_lines[first] >= min_lines \
+                    and cum_tokens[end] - cum_tokens[first] >= min_tokens:
+                buckets[key].append(unit)
     seen: set[tuple[int, int]] = set()
     runs: list[tuple[int, int, int]] = []
     for members in buckets.values():
-        if not 2 <= len(members) <= MAX_BUCKET:
+        if len(members) < 2:
             continue
         for i, a in enumerate(members):
             for b in members[i + 1:]:
@@ -146,8 +153,13 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int) -> list[tupl
                 if parent_a != parent_b and parent_a >= 0 and parent_b >= 0 \
                         and renamed[parent_a] == renamed[parent_b]:
                     continue  # nested in a match of the enclosing statements
-                start_a, start_b = a, b
                 floor_a, floor_b = first_of[a], first_of[b]
+                before_a, before_b = a - 1, b - 1
+                if before_a >= floor_a and before_b >= floor_b \
+                        and renamed[before_a] == renamed[before_b] \
+                        and not noise[before_a] and renamed[before_a] in repeated:
+                    continue  # the pair before is a seed too: the run starts there
+                start_a, start_b = a, b
                 while start_a > floor_a and start_b > floor_b \
                         and renamed[start_a - 1] == renamed[start_b - 1]:
                     start_a -= 1

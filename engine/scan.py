@@ -131,14 +131,16 @@ def _work(job: _Job) -> FileResult:
 
 
 def _init_worker() -> None:
-    gc.disable()  # nothing cyclic is built; collecting while trees live costs 5x
+    gc.disable()
 
 
 def _run(jobs: list[_Job], workers: int, progress: Progress | None) -> Iterator[FileResult]:
     total = len(jobs)
+    pool = None
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # nothing cyclic is built; collecting while trees live costs 5x
     if workers <= 1 or total < _POOL_MIN_FILES:
         results: Iterable[FileResult] = map(_work, jobs)
-        pool = None
     else:
         gc.freeze()
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
@@ -153,6 +155,8 @@ def _run(jobs: list[_Job], workers: int, progress: Progress | None) -> Iterator[
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
             gc.unfreeze()
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _clones(corpus: Corpus, settings: Settings, root: Path) -> list[tuple[Clone, str]]:
