@@ -81,9 +81,14 @@ class CloneGroup(NamedTuple):
     length: int
 
 
-def clone_groups(corpus: Corpus, min_lines: int, min_tokens: int) -> list[CloneGroup]:
-    """All clone classes of exact and renamed copies, biggest first, nested ones dropped."""
-    runs = _matching_runs(corpus, min_lines, min_tokens)
+def clone_groups(corpus: Corpus, min_lines: int, min_tokens: int,
+                 seed_files: set[int] | None = None) -> list[CloneGroup]:
+    """All clone classes of exact and renamed copies, biggest first, nested ones dropped.
+
+    With `seed_files` (indexes into `corpus.paths`), only classes with a fragment
+    in one of those files are found — the work is then proportional to them.
+    """
+    runs = _matching_runs(corpus, min_lines, min_tokens, seed_files)
     by_key: dict[int, set[int]] = defaultdict(set)
     lengths: dict[int, int] = {}
     renamed = corpus.renamed
@@ -126,7 +131,8 @@ def _weights(corpus: Corpus):
     return lambda start, length: cumulative[start + length] - cumulative[start]
 
 
-def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int) -> list[tuple[int, int, int]]:
+def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
+                   seed_files: set[int] | None = None) -> list[tuple[int, int, int]]:
     renamed, noise = corpus.renamed, corpus.noise
     first_of, end_of, parent_of = corpus.block_first, corpus.block_end, corpus.block_parent
     cum_lines = [0, *accumulate(corpus.lines)]
@@ -135,6 +141,9 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int) -> list[tupl
     # enough to hold a reportable run: most statements fail one of the three.
     counts = Counter(renamed)
     repeated = {key for key, count in counts.items() if 2 <= count <= MAX_BUCKET}
+    file_of = corpus.file_of
+    if seed_files is not None:
+        repeated &= {key for key, file in zip(renamed, file_of) if file in seed_files}
     buckets: dict[int, list[int]] = defaultdict(list)
     for unit, key in enumerate(renamed):
         if key in repeated and not noise[unit]:
@@ -149,6 +158,9 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int) -> list[tupl
             continue
         for i, a in enumerate(members):
             for b in members[i + 1:]:
+                if seed_files is not None and file_of[a] not in seed_files \
+                        and file_of[b] not in seed_files:
+                    continue
                 parent_a, parent_b = parent_of[a], parent_of[b]
                 if parent_a != parent_b and parent_a >= 0 and parent_b >= 0 \
                         and renamed[parent_a] == renamed[parent_b]:

@@ -20,13 +20,13 @@ from typing import Callable, Iterable, Iterator
 from engine.config import Settings
 from engine.discover import common_root, discover
 from engine.fingerprint import fingerprint_file, unpack_columns
-from engine.match import Corpus, clone_groups, fragments_of, group_size
+from engine.detect import detect
+from engine.match import Corpus
 from engine.records import (
-    PARSED, SKIP_STATUSES, TOKENS, Clone, FileResult, Fragment, ScanResult, ScanStats,
+    PARSED, SKIP_STATUSES, TOKENS, Clone, FileResult, ScanResult, ScanStats,
     SkippedFile, SourceFile,
 )
 from engine.store import KnownFile, Store
-from engine.suggest import suggestion
 
 Progress = Callable[[int, int], None]
 # Below this many files to parse, starting worker processes costs more than it saves.
@@ -80,7 +80,7 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
                 blob = fingerprinted[path].blob if path in fingerprinted else blobs.get(current[path].id)
                 if blob:
                     corpus.add_file(_rel(path, root), *unpack_columns(blob))
-            keyed = _clones(corpus, settings, root)
+            keyed = detect(corpus, settings, root)
         clones = [c for c, _ in keyed]
         previous_keys = last.clone_keys if last else frozenset()
         new_keys = frozenset(k for _, k in keyed if k not in previous_keys)
@@ -157,40 +157,6 @@ def _run(jobs: list[_Job], workers: int, progress: Progress | None) -> Iterator[
             gc.unfreeze()
         if gc_was_enabled:
             gc.enable()
-
-
-def _clones(corpus: Corpus, settings: Settings, root: Path) -> list[tuple[Clone, str]]:
-    groups = clone_groups(corpus, settings.min_lines, settings.min_tokens)
-    texts = _FragmentTexts(root)
-    clones = []
-    for group in groups:
-        fragments = fragments_of(corpus, group)
-        lines, tokens = group_size(corpus, group)
-        kind = "exact" if group.exact else "renamed"
-        span = fragments[0].end_line - fragments[0].start_line + 1
-        advice, similarity = suggestion(kind, [texts.get(f) for f in fragments], span)
-        key = f"{group.key:016x}"
-        clones.append((Clone(f"c{key[:12]}", kind, similarity, span, tokens, fragments, advice), key))
-    return clones
-
-
-class _FragmentTexts:
-    """Reads the files of reported fragments, each file once."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.cache: dict[str, list[str]] = {}
-
-    def get(self, fragment: Fragment) -> str:
-        lines = self.cache.get(fragment.path)
-        if lines is None:
-            try:
-                data = (self.root / fragment.path).read_bytes()
-                lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
-            except OSError:
-                lines = []
-            self.cache[fragment.path] = lines
-        return "".join(lines[fragment.start_line - 1:fragment.end_line])
 
 
 def _duplicated_lines(clones: list[Clone]) -> int:
