@@ -6,7 +6,7 @@
 Builds the corpus (``benchmarks.corpus``), runs each tool on it, and prints one
 Markdown table: recall per clone type, clones reported, wall time, peak memory,
 and precision where a judged sample exists. Into ``--out`` it writes the
-manifest, each tool's clones, ``sample-<tool>.md`` (50 real-code clones to
+manifest, each tool's clones and missed copies, ``sample-<tool>.md`` (50 real-code clones to
 judge with PRECISION.md) and ``results.md`` / ``results.json``. A judged copy of
 a sample saved as ``verdicts-<tool>.md`` (ending ``TRUE a, TRIVIAL b, FALSE c``)
 adds that tool's precision to the table on the next run.
@@ -30,6 +30,7 @@ from benchmarks.scoring import (
     SAMPLE_SIZE,
     Recall,
     Verdicts,
+    found_ids,
     read_verdicts,
     real_clones,
     recall,
@@ -65,6 +66,12 @@ def evaluate(run: ToolRun, manifest: Manifest, out: Path, seed: int) -> ToolResu
         json.dumps([{"kind": c.kind, "fragments": [list(f) for f in c.fragments]} for c in run.clones]) + "\n",
         encoding="utf-8",
     )
+    found = found_ids(manifest, run.clones)
+    misses = [
+        {"id": inj.id, "kind": inj.kind, "original": list(inj.original), "copy": list(inj.copy)}
+        for inj in manifest.injections if inj.id not in found
+    ]
+    (out / f"misses-{run.tool}.json").write_text(json.dumps(misses, indent=1) + "\n", encoding="utf-8")
     return ToolResult(run, scores, len(real), len(cases), read_verdicts(out / f"verdicts-{run.tool}.md"))
 
 
@@ -116,7 +123,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="seed of every random choice (default 1)")
     parser.add_argument("--tools", default=",".join(ALL_TOOLS), help=f"comma-separated, from {','.join(ALL_TOOLS)}")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where reports go (default benchmarks/out)")
-    parser.add_argument("--with-tests", action="store_true", help="keep test suites (test/, tests/) in the corpus")
+    parser.add_argument("--with-tests", action="store_true", help="keep test suites (test/, tests/; not idlelib's and lib2to3's test data) in the corpus")
     args = parser.parse_args(argv)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = [t for t in args.tools if t not in ALL_TOOLS]
@@ -136,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     source = args.corpus or default_source()
     started = time.perf_counter()
-    manifest = build_corpus(source, out / "corpus", copies=args.copies, seed=args.seed, include_tests=args.with_tests)
+    manifest = build_corpus(source, out / "corpus", copies=args.copies, seed=args.seed, tests=args.with_tests)
     save_manifest(manifest, out / "manifest.json")
     print(
         f"corpus: {manifest.files} files, {manifest.lines} lines from {source}; "

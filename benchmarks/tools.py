@@ -182,8 +182,11 @@ def _finish(tool: str, measured: Measurement, parse: Callable[[], tuple[Clone, .
 
 
 def run_codebot(root: Path, work: Path, *, db: Path | None = None, extra: Sequence[str] = ()) -> ToolRun:
-    """CodeBot's scan of ``root`` (a fresh index unless ``db`` is given)."""
-    db = db or work / "codebot-index.db"
+    """CodeBot's scan of ``root``: cold, on a fresh index, unless an existing ``db`` is given."""
+    if db is None:
+        db = work / "codebot-index.db"
+        for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            stale.unlink(missing_ok=True)
     out, err = work / "codebot.json", work / "codebot.stderr"
     cmd = [sys.executable, "-m", "engine", "scan", str(root), "--format", "json", "--quiet", "--db", str(db), *extra]
     measured = measure(cmd, cwd=REPO, stdout=out, stderr=err)

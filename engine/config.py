@@ -43,7 +43,9 @@ class Settings(BaseModel):
 
     def fingerprint_key(self) -> str:
         """What stored fingerprints depend on: a change here means parsing again."""
-        return ",".join(str(int(flag)) for flag in self.noise_policy)
+        from engine.fingerprint import FINGERPRINT_VERSION
+
+        return ",".join(str(int(flag)) for flag in self.noise_policy) + f";v{FINGERPRINT_VERSION}"
 
 
 def pyproject_settings(root: Path) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 A file is read once: its bytes are hashed (xxh3-128) and, if the hash equals
 the one stored, nothing more is done. Otherwise Python is parsed with `ast`
 (falling back to token-level units when it does not parse) and other
-languages go through their pygments lexer.
+languages go through their pygments lexer. `# codebot: ignore` directives
+(see `suppress`) then turn the units they cover into unique noise.
 """
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ import xxhash
 
 from engine.python_units import NoisePolicy, python_fingerprints
 from engine.records import PARSED, TOKENS, Block, FileResult, Fingerprints, Unit
+from engine.suppress import MARKER, directives, suppress
 from engine.token_units import lexer_fingerprints, python_token_fingerprints
 
 # Bump when units or hashes change meaning: stored fingerprints are then redone.
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2  # 2: suppressions
 
 _BINARY_SNIFF = 8192
 
@@ -75,6 +77,8 @@ def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
     else:
         prints = lexer_fingerprints(text, language)
         status, error = TOKENS, ""
+    if MARKER in data:
+        prints = suppress(prints, directives(text), f"{path}\0{digest}".encode())
     tokens = sum(u.tokens for u in prints.units if not u.noise) if status == TOKENS else \
         _top_level_tokens(prints)
     return result(status, error, size, mtime_ns, digest, lines, tokens, prints)

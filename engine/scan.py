@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from engine import baseline
 from engine.config import Settings
 from engine.discover import common_root, discover
 from engine.fingerprint import fingerprint_file, unpack_columns
@@ -41,8 +42,13 @@ def default_db_path(root: Path) -> Path:
 
 def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
          progress: Progress | None = None, request_id: str | None = None,
-         lock_timeout: float = 30.0) -> ScanResult:
-    """Scan `paths`, store the results in the index, and return the report's content."""
+         lock_timeout: float = 30.0, update_baseline: bool = False) -> ScanResult:
+    """Scan `paths`, store the results in the index, and return the report's content.
+
+    New clones are those the baseline does not accept (see `baseline`); without
+    a baseline, those not in the previous scan. `update_baseline` accepts all
+    current clones (in the index and in ROOT/.codebot-baseline.json).
+    """
     clock = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     paths = [p.absolute() for p in paths]
@@ -82,8 +88,12 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
                     corpus.add_file(_rel(path, root), *unpack_columns(blob))
             keyed = detect(corpus, settings, root)
         clones = [c for c, _ in keyed]
-        previous_keys = last.clone_keys if last else frozenset()
-        new_keys = frozenset(k for _, k in keyed if k not in previous_keys)
+        accepted = baseline.accepted_of(keyed) if update_baseline else baseline.load(root, store)
+        if accepted is not None:
+            new_keys = frozenset(k for c, k in keyed if not baseline.is_accepted(c, k, accepted))
+        else:
+            previous_keys = last.clone_keys if last else frozenset()
+            new_keys = frozenset(k for _, k in keyed if k not in previous_keys)
         line_count = sum(current[p].lines for p in stored) + sum(r.lines for r in fingerprinted.values())
         duplicated = _duplicated_lines(clones)
         stats = ScanStats(
@@ -103,6 +113,8 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
                         settings={"key": settings_key, "fingerprint_key": fingerprint_key},
                         file_hashes=file_hashes, stats=stats, results=results, seen=seen,
                         vanished=vanished, clones=keyed, new_keys=new_keys)
+        if update_baseline:
+            baseline.record(root, store, keyed)
     new_ids = frozenset(c.id for c, k in keyed if k in new_keys)
     return ScanResult(root, stats, tuple(clones), tuple(sorted(skipped)), new_ids, request_id)
 

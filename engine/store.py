@@ -19,7 +19,7 @@ from engine.records import Clone, FileResult, Fragment, ScanStats
 if TYPE_CHECKING:
     import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SQLITE_HEADER = b"SQLite format 3\x00"
 # Clones of older scans are pruned; the scans themselves (the trend) are kept.
 KEEP_CLONES_OF_SCANS = 20
@@ -78,7 +78,15 @@ def _create_v1(db: sqlite_utils.Database) -> None:
     db["fragments"].create_index(["clone_row"])
 
 
-MIGRATIONS = {1: _create_v1}
+def _add_baseline_v2(db: sqlite_utils.Database) -> None:
+    """The baseline: clones accepted by `scan --update-baseline`, by content key, per root."""
+    db.execute("CREATE TABLE baselines (root TEXT PRIMARY KEY, recorded_at TEXT NOT NULL)")
+    db.execute("CREATE TABLE baseline_clones (root TEXT NOT NULL REFERENCES baselines(root) "
+               "ON DELETE CASCADE, key TEXT NOT NULL, paths TEXT NOT NULL, "
+               "PRIMARY KEY (root, key))")
+
+
+MIGRATIONS = {1: _create_v1, 2: _add_baseline_v2}
 
 
 class Store:
@@ -217,6 +225,23 @@ class Store:
                      for i, f in enumerate(clone.fragments)])
             self._prune_old_clones(root)
         return scan_id
+
+    def save_baseline(self, root: str, accepted: dict[str, tuple[str, ...]]) -> None:
+        """Replace the root's baseline with `accepted`: clone key -> its fragments' paths."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM baseline_clones WHERE root = ?", [root])
+            self.conn.execute("INSERT OR REPLACE INTO baselines VALUES (?, ?)",
+                              [root, datetime.now(timezone.utc).isoformat()])
+            self.conn.executemany("INSERT INTO baseline_clones VALUES (?,?,?)",
+                                  [(root, key, json.dumps(list(paths)))
+                                   for key, paths in accepted.items()])
+
+    def baseline(self, root: str) -> dict[str, tuple[str, ...]] | None:
+        """The root's baseline (clone key -> paths), or None when none was recorded."""
+        if self._query("SELECT 1 FROM baselines WHERE root = ?", [root]).fetchone() is None:
+            return None
+        return {key: tuple(json.loads(paths)) for key, paths in self._query(
+            "SELECT key, paths FROM baseline_clones WHERE root = ? ORDER BY key", [root])}
 
     def _prune_old_clones(self, root: str) -> None:
         old = [r for (r,) in self.conn.execute(

@@ -229,7 +229,7 @@ def _record(runtime: Runtime, request: Request, exc: BaseException | None) -> No
     metadata = sanitize_value(request.metadata) if request.metadata else None
     runtime.writer.add_metric(
         MetricRow(
-            request_id=request.request_id, operation=request.operation, status=status,
+            request_id=request.request_id, operation=request.operation, status=status.value,
             started_at=request.started_at, ts=finished, latency_ms=latency_ms,
             parent_id=request.parent_id, error_type=error_type, error_code=error_code,
             error_message=message, fingerprint=fingerprint, user_id=request.user_id, metadata=metadata,

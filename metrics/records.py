@@ -25,7 +25,7 @@ class MetricRow(NamedTuple):
 
     request_id: str
     operation: str
-    status: Status
+    status: str  # a Status value, kept as a plain str: binding enum members to SQLite is slow
     started_at: float
     ts: float
     latency_ms: float

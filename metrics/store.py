@@ -144,15 +144,38 @@ def _unjson(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-# Hourly aggregates are folded in SQL from the rows just inserted (ids above the
-# previous maximum), which keeps the per-row work of a batch inside SQLite.
-_HOURLY_FOLD = (
+def hourly_aggregates(rows: Sequence[MetricRow]) -> list[tuple[Any, ...]]:
+    """Fold metric rows into (hour, operation, status) aggregates with cumulative latency buckets."""
+    buckets = len(LATENCY_BUCKETS_MS)
+    groups: dict[tuple[int, str, str], list[Any]] = {}
+    for row in rows:
+        key = (int(row.ts // 3600) * 3600, row.operation, row.status)
+        acc = groups.get(key)
+        if acc is None:
+            acc = groups[key] = [0, 0.0, 0.0] + [0] * (buckets + 1)
+        latency = row.latency_ms
+        acc[0] += 1
+        acc[1] += latency
+        if latency > acc[2]:
+            acc[2] = latency
+        # One bisect per row into per-bucket counts; made cumulative once per group below.
+        acc[3 + bisect_left(LATENCY_BUCKETS_MS, latency)] += 1
+    result = []
+    for (hour, operation, status), acc in groups.items():
+        cumulative, running = [], 0
+        for count in acc[3:3 + buckets]:
+            running += count
+            cumulative.append(running)
+        result.append((hour, operation, status, acc[0], acc[1], acc[2], *cumulative))
+    return result
+
+
+_HOURLY_UPSERT = (
     "INSERT INTO metric_hourly (hour, operation, status, count, latency_sum, latency_max, "
     + ", ".join(_BUCKET_COLUMNS)
-    + ") SELECT CAST(ts / 3600 AS INTEGER) * 3600, operation, status, COUNT(*), SUM(latency_ms), MAX(latency_ms), "
-    + ", ".join(f"SUM(latency_ms <= {bound})" for bound in LATENCY_BUCKETS_MS)
-    + " FROM metric_rows WHERE id > ? GROUP BY 1, 2, 3 "
-    "ON CONFLICT(hour, operation, status) DO UPDATE SET count = count + excluded.count, "
+    + ") VALUES ("
+    + ", ".join("?" * (6 + len(_BUCKET_COLUMNS)))
+    + ") ON CONFLICT(hour, operation, status) DO UPDATE SET count = count + excluded.count, "
     "latency_sum = latency_sum + excluded.latency_sum, "
     "latency_max = max(latency_max, excluded.latency_max), "
     + ", ".join(f"{c} = {c} + excluded.{c}" for c in _BUCKET_COLUMNS)
@@ -164,7 +187,7 @@ _METRIC_INSERT = (
 
 def _metric_from_row(row: sqlite3.Row) -> MetricRow:
     return MetricRow(
-        request_id=row["request_id"], operation=row["operation"], status=Status(row["status"]),
+        request_id=row["request_id"], operation=row["operation"], status=row["status"],
         started_at=row["started_at"], ts=row["ts"], latency_ms=row["latency_ms"],
         parent_id=row["parent_id"], error_type=row["error_type"], error_code=row["error_code"],
         error_message=row["error_message"], fingerprint=row["fingerprint"], user_id=row["user_id"],
@@ -292,6 +315,18 @@ class Store:
         self.close()
 
     def _migrate(self) -> None:
+        # Checked outside a write transaction first, so opening an up-to-date store
+        # never waits for another writer.
+        with self._lock, self._errors():
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_versions "
+                "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+            row = self._conn.execute(
+                "SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)
+            ).fetchone()
+        if row is not None and row[0] == SCHEMA_VERSION:
+            return
         with self.transaction() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_versions "
@@ -334,9 +369,8 @@ class Store:
         metric_values = [r if r.metadata is None else r._replace(metadata=_json(r.metadata)) for r in metrics]
         with self.transaction() as conn:
             if metric_values:
-                last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM metric_rows").fetchone()[0]
                 conn.executemany(_METRIC_INSERT, metric_values)
-                conn.execute(_HOURLY_FOLD, (last_id,))
+                conn.executemany(_HOURLY_UPSERT, hourly_aggregates(metrics))
             if events:
                 conn.executemany(
                     "INSERT INTO metric_events (request_id, ts, level, event, logger, fields) "

@@ -44,7 +44,7 @@ def _describe_event(entry: TimelineEntry) -> str:
 
 def first_error(rows: Sequence[MetricRow]) -> MetricRow | None:
     """The earliest-finishing failed row: an inner operation fails before the one that wraps it."""
-    failed = [row for row in rows if row.status is not Status.SUCCESS]
+    failed = [row for row in rows if row.status != Status.SUCCESS]
     # On a tie the innermost request (started last) is the origin.
     return min(failed, key=lambda row: (row.ts, -row.started_at)) if failed else None
 

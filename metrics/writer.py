@@ -29,7 +29,7 @@ class BatchWriter:
         self,
         store: Store | None = None,
         *,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         flush_interval: float = 1.0,
         clock: Clock = SYSTEM_CLOCK,
         background: bool = True,
@@ -48,6 +48,8 @@ class BatchWriter:
         self._metrics: list[MetricRow] = []
         self._events: list[EventRow] = []
         self._scans: list[ScanRow] = []
+        self._size = 0
+        self._retry_at = 0.0
         self._queue_lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._flushing = threading.local()
@@ -76,25 +78,29 @@ class BatchWriter:
 
     def _add(self, queue: list, row: object) -> None:  # type: ignore[type-arg]
         with self._queue_lock:
-            if self.store is None and len(queue) >= MAX_PENDING:
-                self.dropped += 1
+            if self.store is None:
+                if len(queue) < MAX_PENDING:
+                    queue.append(row)
+                else:
+                    self.dropped += 1
                 return
             queue.append(row)
-            size = len(self._metrics) + len(self._events) + len(self._scans)
-        if self.store is None:
-            return
-        if self.background and self._thread is None:
+            self._size += 1
+            due = self._size >= self.batch_size
+        if self._thread is None and self.background:
             self._start_thread()
+        now = self.clock.monotonic()
+        if now < self._retry_at or (not due and now - self._last_flush < self.flush_interval):
+            return
         # A flush that logs (for example an error) must not flush again from inside itself.
         if getattr(self._flushing, "active", False):
             return
-        if size >= self.batch_size or self.clock.monotonic() - self._last_flush >= self.flush_interval:
-            try:
-                self.flush()
-            except MetricsError as exc:
-                # The tracked code must not fail because the store is busy: the rows
-                # stay queued for the next flush, and an explicit flush() still raises.
-                self.last_error = exc
+        try:
+            self.flush()
+        except MetricsError as exc:
+            # The tracked code must not fail because the store is busy: the rows
+            # stay queued for the next flush, and an explicit flush() still raises.
+            self.last_error = exc
 
     # -- flushing -----------------------------------------------------------
 
@@ -105,7 +111,8 @@ class BatchWriter:
 
     def flush(self) -> int:
         """Write everything queued in one transaction; return the number of items written."""
-        if self.store is None:
+        store = self.store
+        if store is None:
             return 0
         with self._flush_lock:
             self._flushing.active = True
@@ -114,18 +121,24 @@ class BatchWriter:
                     metrics, self._metrics = self._metrics, []
                     events, self._events = self._events, []
                     scans, self._scans = self._scans, []
+                    self._size = 0
                 if not (metrics or events or scans):
                     self._last_flush = self.clock.monotonic()
                     return 0
                 try:
-                    self.store.write_batch(metrics, events, scans)
+                    store.write_batch(metrics, events, scans)
                 except BaseException:
+                    # Back off so a long lock held by another writer does not make every
+                    # tracked request wait out the busy timeout again.
+                    self._retry_at = self.clock.monotonic() + max(self.flush_interval, 1.0)
                     with self._queue_lock:
                         self._metrics[:0] = metrics
                         self._events[:0] = events
                         self._scans[:0] = scans
+                        self._size = len(self._metrics) + len(self._events) + len(self._scans)
                     raise
                 self._last_flush = self.clock.monotonic()
+                self._retry_at = 0.0
             finally:
                 self._flushing.active = False
         if self.on_flush is not None:
@@ -168,3 +181,4 @@ class BatchWriter:
             self._metrics[:0] = metrics
             self._events[:0] = events
             self._scans[:0] = scans
+            self._size = len(self._metrics) + len(self._events) + len(self._scans)

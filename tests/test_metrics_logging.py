@@ -71,3 +71,11 @@ def test_unknown_level_is_refused(runtime):
     """A misspelt level raises at once naming the accepted ones."""
     with pytest.raises(ValueError, match="unknown log level"):
         configure_logging(runtime, level="loud")
+
+
+def test_configure_logging_accepts_the_store(runtime):
+    """Passing the configured Store (as entry points may) stores events through the same runtime."""
+    configure_logging(runtime.store, stream=io.StringIO())
+    with metrics.track_request("check") as request:
+        structlog.get_logger().info("check.file", path="a.py")
+    assert "check.file" in [e.event for e in metrics.events(request.request_id)]

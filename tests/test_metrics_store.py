@@ -9,10 +9,10 @@ import pytest
 
 from metrics.exceptions import SchemaError, StoreCorruptError, StoreError, StoreLockedError
 from metrics.records import MetricRow, Status
-from metrics.store import Store
+from metrics.store import LATENCY_BUCKETS_MS, Store, hourly_aggregates
 
 
-def row(ts: float, latency: float = 12.0, status: Status = Status.SUCCESS, operation: str = "scan", rid: str = "req-000000000001") -> MetricRow:
+def row(ts: float, latency: float = 12.0, status: str = Status.SUCCESS.value, operation: str = "scan", rid: str = "req-000000000001") -> MetricRow:
     return MetricRow(rid, operation, status, ts - latency / 1000, ts, latency)
 
 
@@ -82,7 +82,7 @@ def test_locked_store_waits_then_fails_clearly(tmp_path):
 def test_failed_batch_leaves_nothing_behind(tmp_path):
     """A batch with one bad row is rolled back whole: no rows and no hourly aggregates."""
     with Store(tmp_path / "index.db") as store:
-        bad = MetricRow("req-000000000002", None, Status.SUCCESS, 1.0, 1.0, 1.0)  # type: ignore[arg-type]
+        bad = MetricRow("req-000000000002", None, "success", 1.0, 1.0, 1.0)  # type: ignore[arg-type]
         with pytest.raises(StoreError, match="constraint") as caught:
             store.write_batch([row(1.0), bad])
         assert not isinstance(caught.value, StoreCorruptError)
@@ -94,12 +94,20 @@ def test_hourly_aggregates_count_and_bucket_latencies(tmp_path):
     """Batches fold into per-hour, per-status aggregates with cumulative latency buckets, across batches."""
     with Store(tmp_path / "index.db") as store:
         store.write_batch([row(3600.0 + 1, 3.0), row(3600.0 + 2, 700.0)])
-        store.write_batch([row(3600.0 + 3, 5.0), row(7200.0 + 5, 20.0, Status.ERROR)])
+        store.write_batch([row(3600.0 + 3, 5.0), row(7200.0 + 5, 20.0, Status.ERROR.value)])
         hourly = {(h["hour"], h["status"]): h for h in store.hourly(0, 10_000)}
         first = hourly[(3600, "success")]
         assert (first["count"], first["latency_sum"], first["latency_max"]) == (3, 708.0, 700.0)
         assert (first["b_5"], first["b_500"], first["b_1000"], first["b_60000"]) == (2, 2, 3, 3)
         assert hourly[(7200, "error")]["count"] == 1 and hourly[(7200, "error")]["b_10"] == 0
+
+
+def test_hourly_fold_matches_a_direct_count():
+    """The Python fold gives per-bucket cumulative counts equal to counting latencies directly."""
+    rows = [row(100.0, latency) for latency in (1, 5, 5.01, 99, 100, 250, 60_000, 90_000)]
+    ((hour, _, status, count, total, peak, *buckets),) = hourly_aggregates(rows)
+    assert (hour, status, count, peak) == (0, "success", 8, 90_000)
+    assert buckets == [sum(1 for r in rows if r.latency_ms <= bound) for bound in LATENCY_BUCKETS_MS]
 
 
 def test_prune_drops_old_rows_but_keeps_hourly_totals(tmp_path):
@@ -109,3 +117,17 @@ def test_prune_drops_old_rows_but_keeps_hourly_totals(tmp_path):
         assert store.prune(before=50_000.0) == (2, 0)
         assert store.count_rows() == 1
         assert sum(t["count"] for t in store.hourly_totals()) == 3
+
+
+def test_opening_an_up_to_date_store_does_not_wait_for_a_writer(tmp_path):
+    """An existing store opens at once even while another process holds the write lock."""
+    path = tmp_path / "index.db"
+    Store(path).close()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    started = time.perf_counter()
+    with Store(path, busy_timeout=2.0) as store:
+        assert store.schema_version() == 1
+    assert time.perf_counter() - started < 1.0
+    other.execute("ROLLBACK")
+    other.close()

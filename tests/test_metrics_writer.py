@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def metric(n: int) -> MetricRow:
-    return MetricRow(f"req-{n:012x}", "scan", Status.SUCCESS, 1.0, 1.0, 1.0)
+    return MetricRow(f"req-{n:012x}", "scan", Status.SUCCESS.value, 1.0, 1.0, 1.0)
 
 
 def test_flushes_when_the_batch_is_full(tmp_path):
@@ -172,3 +172,23 @@ def test_busy_store_does_not_break_tracked_code(tmp_path):
         other.close()
         metrics.flush()
         assert runtime.store.rows_for_request(request.request_id)
+
+
+def test_after_a_failed_flush_automatic_flushes_back_off(tmp_path):
+    """Once a flush met a lock, further adds do not retry (and wait) until the back-off has passed."""
+    path = tmp_path / "index.db"
+    clock = ManualClock()
+    with Store(path, busy_timeout=0.05) as store:
+        writer = BatchWriter(store, batch_size=1, flush_interval=1.0, clock=clock, background=False)
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        writer.add_metric(metric(1))
+        first = writer.last_error
+        assert isinstance(first, StoreLockedError)
+        other.execute("ROLLBACK")
+        other.close()
+        writer.add_metric(metric(2))
+        assert writer.pending() == 2 and store.count_rows() == 0
+        clock.advance(1.5)
+        writer.add_metric(metric(3))
+        assert writer.pending() == 0 and store.count_rows() == 3

@@ -1,0 +1,102 @@
+"""The baseline of accepted clones: kept in the index and in the committed `.codebot-baseline.json`.
+
+A clone is accepted when its content key (which survives line moves) is in
+the baseline and it has no more fragments than were recorded: a third copy of
+an accepted pair is new. The committed file wins over the index, so CI on a
+fresh clone gates against what the team accepted.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from engine.exceptions import UsageError
+from engine.records import Clone
+
+if TYPE_CHECKING:
+    from engine.store import Store
+
+BASELINE_FILE = ".codebot-baseline.json"
+
+# Clone content key -> the paths of its fragments (one per fragment, sorted).
+Accepted = dict[str, tuple[str, ...]]
+
+
+class BaselineFile(BaseModel):
+    """The committed file's shape: `{"version": 1, "clones": {key: [path, ...]}}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1]
+    clones: dict[str, list[str]]
+
+
+def accepted_of(keyed: Iterable[tuple[Clone, str]]) -> Accepted:
+    """The baseline that accepts exactly these clones."""
+    return {key: tuple(sorted(f.path for f in clone.fragments)) for clone, key in keyed}
+
+
+def is_accepted(clone: Clone, key: str, accepted: Accepted) -> bool:
+    """Whether the baseline covers this clone: its key is there, with as many fragments."""
+    paths = accepted.get(key)
+    return paths is not None and len(clone.fragments) <= len(paths)
+
+
+def dumps(accepted: Accepted) -> str:
+    """The file's text: small, sorted, stable under re-recording."""
+    clones = {key: list(paths) for key, paths in sorted(accepted.items())}
+    return json.dumps({"version": 1, "clones": clones}, indent=2, sort_keys=True) + "\n"
+
+
+def loads(text: str, where: str) -> Accepted:
+    """Parse the file's text; a bad file is a usage error that says how to fix it."""
+    try:
+        parsed = BaselineFile.model_validate_json(text)
+    except ValidationError as exc:
+        raise UsageError(f"{where} is not a CodeBot baseline ({exc.errors()[0]['msg']}); "
+                         "fix it or rewrite it with `scan --update-baseline`") from exc
+    return {key: tuple(paths) for key, paths in parsed.clones.items()}
+
+
+def read_file(root: Path) -> Accepted | None:
+    """The committed baseline under `root`, or None when there is none."""
+    path = root / BASELINE_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the baseline {path}: {exc}") from exc
+    return loads(text, str(path))
+
+
+def write_file(root: Path, accepted: Accepted) -> Path:
+    """Write `root/.codebot-baseline.json` atomically; return its path."""
+    path = root / BASELINE_FILE
+    try:
+        fd, temp = tempfile.mkstemp(dir=root, prefix=f".{BASELINE_FILE}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(dumps(accepted))
+        os.replace(temp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write the baseline {path}: {exc.strerror}") from exc
+    return path
+
+
+def load(root: Path, store: Store) -> Accepted | None:
+    """The baseline in force: the committed file if present, else the index's, else None."""
+    from_file = read_file(root)
+    return from_file if from_file is not None else store.baseline(str(root))
+
+
+def record(root: Path, store: Store, keyed: Iterable[tuple[Clone, str]]) -> Accepted:
+    """Accept these clones: store them in the index and export the file."""
+    accepted = accepted_of(keyed)
+    store.save_baseline(str(root), accepted)
+    write_file(root, accepted)
+    return accepted
