@@ -1,4 +1,4 @@
-"""The command line: `python -m engine scan ...` (also installed as `codebot`)."""
+"""The command line: `python -m engine scan|check ...` (also installed as `codebot`)."""
 from __future__ import annotations
 
 import argparse
@@ -9,9 +9,11 @@ import time
 from pathlib import Path
 from typing import Sequence, TextIO
 
+from engine.check import check, find_root
 from engine.config import load_settings
 from engine.discover import common_root
-from engine.exceptions import CodebotError
+from engine.exceptions import CodebotError, UsageError
+from engine.records import ScanResult
 from engine.report import RENDERERS
 from engine.scan import scan
 
@@ -44,14 +46,34 @@ def build_parser() -> argparse.ArgumentParser:
                      help="exit 1 when a clone is new since the previous scan")
     cmd.add_argument("--max-duplication", type=float, metavar="PCT",
                      help="exit 1 when duplicated lines exceed PCT percent")
+    cmd.add_argument("--update-baseline", action="store_true",
+                     help="accept the current clones: record them in the index and in "
+                          "ROOT/.codebot-baseline.json (commit it); the gates then fail only "
+                          "on clones not in it")
     cmd.add_argument("--quiet", "-q", action="store_true", help="no progress or notes on stderr")
+    cmd = commands.add_parser(
+        "check", help="check given files against the index (the pre-commit hook)",
+        description="Match the given files against the stored index of the rest of the "
+                    "repository; report the clones they take part in that the baseline does "
+                    "not accept. Exit 1 when there are any. Builds the index first when there "
+                    "is none.",
+        epilog="example: python -m engine check src/shop/billing.py --format markdown")
+    cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    cmd.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    cmd.add_argument("--output", type=Path, metavar="FILE", help="write the report here")
+    cmd.add_argument("--db", type=Path, metavar="PATH",
+                     help="index database (env CODEBOT_DB; default ROOT/.codebot/index.db, "
+                          "ROOT being the nearest folder up with .git, pyproject.toml or .codebot)")
+    cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (6)")
+    cmd.add_argument("--min-tokens", type=int, help="smallest clone in tokens (50)")
+    cmd.add_argument("--quiet", "-q", action="store_true", help="no notes on stderr")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return _scan(args)
+        return _check(args) if args.command == "check" else _scan(args)
     except CodebotError as exc:
         print(f"codebot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -72,23 +94,16 @@ def _scan(args: argparse.Namespace) -> int:
         "exclude": tuple(args.exclude) if args.exclude else None, "jobs": args.jobs,
         "fail_on_new": args.fail_on_new, "max_duplication": args.max_duplication,
     })
-    db = args.db or (Path(os.environ["CODEBOT_DB"]) if os.environ.get("CODEBOT_DB") else None)
+    db = _db_path(args)
     progress = None if args.quiet or not sys.stderr.isatty() else _progress_line(sys.stderr)
-    try:
-        lock_timeout = float(os.environ.get("CODEBOT_LOCK_TIMEOUT", "30"))
-    except ValueError as exc:
-        raise CodebotError("CODEBOT_LOCK_TIMEOUT must be a number of seconds") from exc
-    result = scan(paths, settings, db, progress=progress, lock_timeout=lock_timeout)
+    result = scan(paths, settings, db, progress=progress, lock_timeout=_lock_timeout(),
+                  update_baseline=args.update_baseline)
     if progress:
         sys.stderr.write("\r\033[K")
-    report = RENDERERS[args.format](result)
-    if args.output:
-        _write_atomically(args.output, report)
-    else:
-        sys.stdout.write(report)
-    if result.skipped and not args.quiet and args.format != "text":
-        for skipped in result.skipped:
-            print(f"codebot: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    _emit(args, result)
+    if args.update_baseline and not args.quiet:
+        print(f"codebot: baseline: {len(result.clones)} clones accepted, written to "
+              f"{result.root / '.codebot-baseline.json'}", file=sys.stderr)
     failed = []
     if settings.fail_on_new and result.new_clone_ids:
         failed.append(f"{len(result.new_clone_ids)} new clones")
@@ -100,6 +115,46 @@ def _scan(args: argparse.Namespace) -> int:
         print(f"codebot: gate failed: {'; '.join(failed)}", file=sys.stderr)
         return EXIT_GATE
     return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    root = find_root(Path.cwd())
+    settings = load_settings(root, {"min_lines": args.min_lines, "min_tokens": args.min_tokens})
+    result = check(list(args.files), settings, root, _db_path(args), _lock_timeout())
+    if not args.quiet:
+        for note in result.notes:
+            print(f"codebot: {note}", file=sys.stderr)
+    _emit(args, result.report)
+    clones = result.report.clones
+    if clones:
+        print(f"codebot: check failed: {len(clones)} new clone{'s' * (len(clones) != 1)} "
+              "involving the checked files (accept them with `scan --update-baseline`, or "
+              "mark them `# codebot: ignore`)", file=sys.stderr)
+        return EXIT_GATE
+    return EXIT_OK
+
+
+def _emit(args: argparse.Namespace, result: ScanResult) -> None:
+    """Write the report where it was asked for; list skipped files on stderr for other formats."""
+    report = RENDERERS[args.format](result)
+    if args.output:
+        _write_atomically(args.output, report)
+    else:
+        sys.stdout.write(report)
+    if result.skipped and not args.quiet and args.format != "text":
+        for skipped in result.skipped:
+            print(f"codebot: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+
+
+def _db_path(args: argparse.Namespace) -> Path | None:
+    return args.db or (Path(os.environ["CODEBOT_DB"]) if os.environ.get("CODEBOT_DB") else None)
+
+
+def _lock_timeout() -> float:
+    try:
+        return float(os.environ.get("CODEBOT_LOCK_TIMEOUT", "30"))
+    except ValueError as exc:
+        raise UsageError("CODEBOT_LOCK_TIMEOUT must be a number of seconds") from exc
 
 
 def _progress_line(stream: TextIO):

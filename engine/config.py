@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.exceptions import ConfigError
+from engine.fingerprint import FINGERPRINT_VERSION
 from engine.python_units import NoisePolicy
 
 

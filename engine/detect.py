@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from engine.config import Settings
 from engine.match import Corpus, clone_groups, fragments_of, group_size
+from engine.near import near_groups
 from engine.records import Clone, Fragment
 from engine.suggest import suggestion
 
@@ -20,7 +21,7 @@ class KeyedClone(NamedTuple):
 
 def detect(corpus: Corpus, settings: Settings, root: Path,
            seed_files: set[int] | None = None) -> list[KeyedClone]:
-    """Exact and renamed clone classes of the corpus, with suggestions.
+    """Exact, renamed and near-miss clone classes of the corpus, with suggestions.
 
     `seed_files` limits the result to clones touching those files (see
     `match.clone_groups`).
@@ -28,16 +29,30 @@ def detect(corpus: Corpus, settings: Settings, root: Path,
     groups = clone_groups(corpus, settings.min_lines, settings.min_tokens, seed_files)
     texts = FragmentTexts(root)
     clones = []
-    for group in groups:
+    taken = []
+    for number, group in enumerate(groups):
         fragments = fragments_of(corpus, group)
         _, tokens = group_size(corpus, group)
         kind = "exact" if group.exact else "renamed"
-        span = fragments[0].end_line - fragments[0].start_line + 1
-        advice, similarity = suggestion(kind, [texts.get(f) for f in fragments], span)
-        key = f"{group.key:016x}"
-        clones.append(KeyedClone(
-            Clone(f"c{key[:12]}", kind, similarity, span, tokens, fragments, advice), key))
+        clones.append(_keyed(kind, group.key, fragments, tokens, texts))
+        taken += [(corpus.file_of[s], f.start_line, f.end_line, number)
+                  for s, f in zip(group.starts, fragments)]
+    for group in near_groups(corpus, settings.min_lines, settings.min_tokens, settings.threshold,
+                             taken, seed_files):
+        fragments = tuple(Fragment(corpus.paths[corpus.file_of[first]], corpus.start_line[first],
+                                   corpus.end_line[last]) for first, last in group.fragments)
+        clones.append(_keyed("near", group.key, fragments, group.tokens, texts, group.similarity))
     return clones
+
+
+def _keyed(kind: str, key: int, fragments: tuple[Fragment, ...], tokens: int,
+           texts: FragmentTexts, similarity: float | None = None) -> KeyedClone:
+    span = fragments[0].end_line - fragments[0].start_line + 1
+    advice, token_similarity = suggestion(kind, [texts.get(f) for f in fragments], span, similarity)
+    hex_key = f"{key:016x}"
+    return KeyedClone(Clone(f"c{hex_key[:12]}", kind,  # type: ignore[arg-type]
+                            token_similarity if similarity is None else similarity,
+                            span, tokens, fragments, advice), hex_key)
 
 
 class FragmentTexts:

@@ -14,9 +14,11 @@ import os
 import tokenize
 import warnings
 from io import BytesIO
+from typing import NamedTuple
 
 import xxhash
 
+from engine.near import NearUnit
 from engine.python_units import NoisePolicy, python_fingerprints
 from engine.records import PARSED, TOKENS, Block, FileResult, Fingerprints, Unit
 from engine.suppress import MARKER, directives, suppress
@@ -111,12 +113,24 @@ def pack(prints: Fingerprints) -> bytes:
     """Fingerprints as one compact blob: columns of plain ints, marshalled."""
     units = tuple(zip(*prints.units)) if prints.units else ((),) * len(Unit._fields)
     blocks = tuple(zip(*prints.blocks)) if prints.blocks else ((),) * len(Block._fields)
-    return marshal.dumps((FINGERPRINT_VERSION, units, blocks))
+    near = tuple(zip(*prints.near)) if prints.near else ((),) * len(NearUnit._fields)
+    return marshal.dumps((FINGERPRINT_VERSION, units, blocks, near, prints.signatures,
+                          prints.codes))
 
 
-def unpack_columns(blob: bytes) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
-    """The unit columns and block columns of a stored blob (see `Unit`, `Block`)."""
-    version, units, blocks = marshal.loads(blob)
+class Columns(NamedTuple):
+    """A stored blob unpacked: unit, block and near-unit columns, signatures, token codes."""
+
+    units: tuple[tuple[int, ...], ...]
+    blocks: tuple[tuple[int, ...], ...]
+    near: tuple[tuple[int, ...], ...]
+    signatures: bytes
+    codes: bytes
+
+
+def unpack_columns(blob: bytes) -> Columns:
+    """The columns of a stored blob (see `Unit`, `Block`, `NearUnit`)."""
+    version, *columns = marshal.loads(blob)
     if version != FINGERPRINT_VERSION:
         raise ValueError(f"fingerprints of version {version}, expected {FINGERPRINT_VERSION}")
-    return units, blocks
+    return Columns(*columns)

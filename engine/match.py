@@ -46,13 +46,34 @@ class Corpus:
         self.block_first: list[int] = []
         self.block_end: list[int] = []
         self.block_parent: list[int] = []
+        # Near-miss units (functions): the unit, its file's token codes and the
+        # token range in them, and its MinHash signature (uint32 bytes).
+        self.near_unit: list[int] = []
+        self.near_codes: list[int] = []
+        self.near_token_first: list[int] = []
+        self.near_token_stop: list[int] = []
+        self.near_sub_first: list[int] = []
+        self.near_sub_stop: list[int] = []
+        self.signatures: list[bytes] = []
+        self.codes: list[bytes] = []
 
     def add_file(self, path: str, units: Sequence[Sequence[int]],
-                 blocks: Sequence[Sequence[int]]) -> None:
-        """Append one file's unit columns and block columns (as `pack` stores them)."""
+                 blocks: Sequence[Sequence[int]], near: Sequence[Sequence[int]] = (),
+                 signatures: bytes = b"", codes: bytes = b"") -> None:
+        """Append one file's columns (as `fingerprint.pack` stores them)."""
         offset = len(self.exact)
         file_index = len(self.paths)
         self.paths.append(path)
+        self.codes.append(codes)
+        if near and near[0]:
+            unit, token_first, token_stop, sub_first, sub_stop = near
+            self.near_unit.extend(u + offset for u in unit)
+            self.near_codes.extend(repeat(file_index, len(unit)))
+            self.near_token_first.extend(token_first)
+            self.near_token_stop.extend(token_stop)
+            self.near_sub_first.extend(s + offset for s in sub_first)
+            self.near_sub_stop.extend(s + offset for s in sub_stop)
+            self.signatures.append(signatures)
         start_line, end_line, exact, renamed, lines, tokens, noise = units
         count = len(exact)
         self.file_of.extend(repeat(file_index, count))

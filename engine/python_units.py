@@ -24,6 +24,7 @@ from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from typing import NamedTuple
 
+from engine.near import SHINGLE, NearUnit, signatures, token_codes
 from engine.normalize import SEP, hash64, token_stream
 from engine.records import Block, Fingerprints, Unit
 
@@ -63,6 +64,9 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
     line_starts = [0, *accumulate(map(len, source.splitlines(keepends=True)))]
     units: list[Unit] = []           # indexed by key, in the order statements end
     keys_of_blocks: list[tuple[int, list[int]]] = []   # (parent key, unit keys)
+    # Functions for the near-miss detector: (key, first token, stop token, and
+    # the range of blocks made while visiting it — its body, nested included).
+    functions: list[tuple[int, int, int, int, int]] = []
     report_data = policy.data
 
     def start_of(node: ast.stmt) -> tuple[int, int]:
@@ -125,6 +129,7 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
         exact, renamed, tokens = hashes(start, header_end)
         lines = max(1, bisect_right(line_starts, header_end) - start_line) if tokens else 0
         exact_parts, renamed_parts = array("Q", [exact]), array("Q", [renamed])
+        first_block = len(keys_of_blocks)
         for header, stmts in bodies:
             if header >= 0:
                 h_exact, h_renamed, count = hashes(header, _body_start(stmts, line_starts))
@@ -141,6 +146,10 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
             exact_parts.append(0)  # a body ends here
             renamed_parts.append(0)
         noise = isinstance(node, _FUNCTIONS) and _is_noise_function(node, policy)
+        if isinstance(node, _FUNCTIONS) and not noise:
+            end = line_starts[node.end_lineno - 1] + node.end_col_offset
+            functions.append((key, bisect_left(token_starts, start), bisect_left(token_starts, end),
+                              first_block, len(keys_of_blocks)))
         units[key] = Unit(start_line, node.end_lineno,
                           hash64(exact_parts.tobytes()), hash64(renamed_parts.tobytes()),
                           0 if noise else lines, 0 if noise else tokens, noise)
@@ -155,7 +164,17 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
         for k in keys:
             index[k] = len(ordered)
             ordered.append(units[k])
-    return Fingerprints(tuple(ordered), tuple(blocks))
+    # Blocks made while visiting a function are consecutive, so its body's
+    # units (nested ones included) are one range of the ordered units.
+    near = []
+    for key, token_first, token_stop, block_first, block_stop in functions:
+        if block_stop > block_first and token_stop - token_first >= SHINGLE:
+            last = blocks[block_stop - 1]
+            sub_first, sub_stop = blocks[block_first].first, last.first + last.count
+            if sub_stop > sub_first:
+                near.append(NearUnit(index[key], token_first, token_stop, sub_first, sub_stop))
+    codes = token_codes(renamed_tokens)
+    return Fingerprints(tuple(ordered), tuple(blocks), tuple(near), signatures(codes, near), codes)
 
 
 def _body_start(body: list[ast.stmt], line_starts: list[int]) -> int:

@@ -49,10 +49,15 @@ class Block(NamedTuple):
 
 
 class Fingerprints(NamedTuple):
-    """What parsing one file yields: its units, grouped in blocks in order."""
+    """What parsing one file yields: its units, grouped in blocks in order, and for the
+    near-miss detector its functions (`engine.near.NearUnit`), their MinHash
+    signatures and the file's renamed tokens as one byte each."""
 
     units: tuple[Unit, ...]
     blocks: tuple[Block, ...]
+    near: tuple[tuple[int, int, int, int, int], ...] = ()
+    signatures: bytes = b""
+    codes: bytes = b""
 
 
 class FileResult(NamedTuple):

@@ -84,6 +84,9 @@ def _add_baseline_v2(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE baseline_clones (root TEXT NOT NULL REFERENCES baselines(root) "
                "ON DELETE CASCADE, key TEXT NOT NULL, paths TEXT NOT NULL, "
                "PRIMARY KEY (root, key))")
+    # A cache for `check`: the whole corpus of a root, ready to load in one read.
+    db.execute("CREATE TABLE corpus_cache (root TEXT PRIMARY KEY, state TEXT NOT NULL, "
+               "data BLOB NOT NULL)")
 
 
 MIGRATIONS = {1: _create_v1, 2: _add_baseline_v2}
@@ -242,6 +245,18 @@ class Store:
             return None
         return {key: tuple(json.loads(paths)) for key, paths in self._query(
             "SELECT key, paths FROM baseline_clones WHERE root = ? ORDER BY key", [root])}
+
+    def cached_corpus(self, root: str, state: str) -> bytes | None:
+        """The corpus snapshot of `root` if it was taken in exactly this `state`."""
+        row = self._query("SELECT data FROM corpus_cache WHERE root = ? AND state = ?",
+                          [root, state]).fetchone()
+        return row[0] if row else None
+
+    def save_cached_corpus(self, root: str, state: str, data: bytes) -> None:
+        """Keep one corpus snapshot per root, replacing an older one."""
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO corpus_cache VALUES (?, ?, ?)",
+                              [root, state, data])
 
     def _prune_old_clones(self, root: str) -> None:
         old = [r for (r,) in self.conn.execute(

@@ -47,8 +47,10 @@ def differences(first: str, other: str) -> Difference:
     return Difference(tuple(names), tuple(literals), round(same / max(len(a), len(b)), 3))
 
 
-def suggestion(kind: str, texts: list[str], lines: int) -> tuple[str, float]:
-    """A one-paragraph refactoring proposal and the similarity of the copies."""
+def suggestion(kind: str, texts: list[str], lines: int,
+               aligned: float | None = None) -> tuple[str, float]:
+    """A one-paragraph refactoring proposal and the similarity of the copies
+    (`aligned`, when given, is the detector's own similarity for near-misses)."""
     copies = len(texts)
     saved = max(0, (copies - 1) * lines - copies)
     match = _DEF_RE.match(texts[0])
@@ -57,7 +59,7 @@ def suggestion(kind: str, texts: list[str], lines: int) -> tuple[str, float]:
         return (f"Identical code in {copies} places: keep one `{name}` and call it from the "
                 f"others; saves about {saved} lines.", 1.0)
     diffs = [differences(texts[0], other) for other in texts[1:]]
-    similarity = min(d.similarity for d in diffs)
+    similarity = min(d.similarity for d in diffs) if aligned is None else aligned
     names = dict.fromkeys(pair for d in diffs for pair in d.names)
     literals = dict.fromkeys(pair for d in diffs for pair in d.literals)
     names = {pair: None for pair in names if pair[0] != name}  # the copies' own names differ anyway

@@ -32,7 +32,7 @@ def test_text_report_shows_locations_and_snippets(shop, tmp_path):
     """The text report names each place and shows a snippet."""
     done = run_cli("scan", shop, "--db", tmp_path / "i.db")
     assert "billing/refund.py:7-21" in done.stdout and "| " in done.stdout
-    assert done.stdout.splitlines()[0].startswith("3 clones in 9 files")
+    assert done.stdout.splitlines()[0].startswith("4 clones in 10 files")
 
 
 def test_output_file_gets_the_report(shop, tmp_path):
@@ -40,7 +40,7 @@ def test_output_file_gets_the_report(shop, tmp_path):
     out = tmp_path / "out" / "report.json"
     done = run_cli("scan", shop, "--format", "json", "--output", out, "--db", tmp_path / "i.db")
     assert done.returncode == 0 and done.stdout == ""
-    assert json.loads(out.read_text())["stats"]["files"] == 9
+    assert json.loads(out.read_text())["stats"]["files"] == 10
 
 
 def test_default_index_lives_under_the_root_and_env_overrides(shop, tmp_path):

@@ -1,0 +1,51 @@
+"""The Markdown report: a summary and one table row per clone, sized for a pull-request comment."""
+from __future__ import annotations
+
+from engine.records import Clone, ScanResult
+
+# A PR comment is capped (GitHub: 65,536 characters); the rest is counted, not listed.
+MAX_ROWS = 50
+
+
+def render_markdown(result: ScanResult) -> str:
+    """A heading, the figures, and a table of the clones (new ones marked)."""
+    stats = result.stats
+    new = len(result.new_clone_ids)
+    out = [
+        "### CodeBot: duplicated code",
+        "",
+        f"**{len(result.clones)} clones** ({new} new) in {stats.files} files: "
+        f"{stats.duplicated_lines} of {stats.lines} lines duplicated "
+        f"(**{stats.duplication_pct:.2f}%**).",
+        "",
+    ]
+    if result.clones:
+        out += ["| # | Clone | Kind | Lines | Similarity | Places | Suggestion |",
+                "|---:|---|---|---:|---:|---|---|"]
+        for number, clone in enumerate(result.clones[:MAX_ROWS], 1):
+            out.append(_row(number, clone, clone.id in result.new_clone_ids))
+        if len(result.clones) > MAX_ROWS:
+            out += ["", f"…and {len(result.clones) - MAX_ROWS} more clones (see the full report)."]
+    else:
+        out.append("No clones. :tada:")
+    if result.skipped:
+        out += ["", f"<details><summary>{len(result.skipped)} files skipped</summary>", ""]
+        out += [f"- `{_code(s.path)}`: {_cell(s.reason)}" for s in result.skipped]
+        out += ["", "</details>"]
+    return "\n".join(out) + "\n"
+
+
+def _row(number: int, clone: Clone, new: bool) -> str:
+    places = "<br>".join(f"`{_code(f.path)}:{f.start_line}-{f.end_line}`" for f in clone.fragments)
+    label = f"`{clone.id}`" + (" **new**" if new else "")
+    return (f"| {number} | {label} | {clone.kind} | {clone.lines} | {clone.similarity:.2f} | "
+            f"{places} | {_cell(clone.suggestion)} |")
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a table cell: no pipes or newlines break the row."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    return text.replace("`", "'").replace("|", "\\|")

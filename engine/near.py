@@ -1,0 +1,355 @@
+"""Near-miss clones: functions copied, renamed and then edited.
+
+Per function (in the pool, when its file is fingerprinted):
+- a MinHash signature of the set of its statements' renamed hashes, computed
+  for all functions of a file in a few numpy calls with datasketch's
+  permutations (`MinHash(...).permutations`, affine32 scheme);
+- its renamed tokens as one byte each (`token_codes`), for the alignment.
+At match time:
+1. LSH: the signatures are cut into bands (`_optimal_param` of datasketch for a
+   Jaccard threshold of 0.4 — a copy with 30% of its lines edited keeps about
+   half of its statements) and every band is bucketed at once with numpy;
+   functions sharing a bucket are candidates. Buckets over a size limit and
+   candidates beyond the best few per function (by estimated Jaccard) are
+   dropped, so verification stays bounded on large trees.
+2. Verification: the longest common subsequence of the two token-code strings,
+   with a bit-parallel algorithm over Python ints (one big-int step per token,
+   not per token pair); similarity = 2·LCS / (len a + len b), as difflib's ratio.
+3. Pairs at or above the threshold form classes in which every pair passes;
+   fragments are trimmed to the statements that align (leading and trailing
+   body statements with no counterpart are cut).
+"""
+from __future__ import annotations
+
+import keyword
+from collections import defaultdict
+from itertools import repeat
+from typing import NamedTuple, Sequence
+
+import numpy as np
+from datasketch import MinHash
+from datasketch.lsh import _optimal_param
+
+from engine.match import Corpus
+from engine.normalize import hash64
+
+NUM_PERM = 64
+SHINGLE = 5
+LSH_THRESHOLD = 0.35
+_BANDS, _ROWS = _optimal_param(LSH_THRESHOLD, NUM_PERM, 0.5, 0.5)
+_PERM_A, _PERM_B = (np.asarray(p, dtype=np.uint32)
+                    for p in MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations)
+# A band bucket holding more functions than this is a common shape (tiny
+# wrappers, test boilerplate): pairing them all costs its size squared.
+MAX_BAND_BUCKET = 24
+# Verification is the costly step: keep the best-looking candidates only.
+MAX_CANDIDATES = 4
+_MIN_ESTIMATE = 0.3
+
+_OPERATORS = ("( ) [ ] { } , : . ; @ = -> += -= *= /= //= %= @= &= |= ^= >>= <<= **= "
+              "+ - * / // % ** << >> & | ^ ~ := < > <= >= == != ! ... ` $ ?").split()
+_VOCABULARY = {token.encode(): code for code, token in
+               enumerate([*keyword.kwlist, *_OPERATORS, "v", '"', "0"], start=1)}
+_OTHER = 255
+
+
+class NearUnit(NamedTuple):
+    """A function that can be a near-miss copy: its unit, token range and statements.
+
+    `sub_first`..`sub_stop` are the units of its body (nested ones included),
+    `token_first`..`token_stop` its tokens, all indexes within its file.
+    """
+
+    unit: int
+    token_first: int
+    token_stop: int
+    sub_first: int
+    sub_stop: int
+
+
+def token_codes(renamed: Sequence[bytes]) -> bytes:
+    """One byte per renamed token (keywords and operators keep their identity)."""
+    return bytes(map(_VOCABULARY.get, renamed, repeat(_OTHER)))
+
+
+def signatures(codes: bytes, near: Sequence[NearUnit]) -> bytes:
+    """MinHash signatures (NUM_PERM uint32 each) of each near unit's token shingles.
+
+    A shingle is SHINGLE consecutive renamed tokens: an edited statement keeps
+    most of its shingles, so an edited copy keeps a high Jaccard similarity.
+    """
+    near = [n for n in near if n.token_stop - n.token_first >= SHINGLE]
+    if not near:
+        return b""
+    tokens = np.frombuffer(codes, dtype=np.uint8).astype(np.uint64)
+    count = len(tokens) - SHINGLE + 1
+    packed = np.zeros(count, dtype=np.uint64)
+    for offset in range(SHINGLE):
+        packed |= tokens[offset:offset + count] << np.uint64(8 * offset)
+    hashed = ((packed * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)).astype(np.uint32)
+    lengths = [n.token_stop - n.token_first - SHINGLE + 1 for n in near]
+    index = np.concatenate([np.arange(n.token_first, n.token_first + size)
+                            for n, size in zip(near, lengths)])
+    offsets = np.cumsum([0] + lengths[:-1])
+    permuted = hashed[index][:, None] * _PERM_A + _PERM_B  # uint32 arithmetic wraps
+    return np.minimum.reduceat(permuted, offsets, axis=0).astype(np.uint32).tobytes()
+
+
+def lcs_length(a: bytes, b: bytes) -> int:
+    """Length of the longest common subsequence (Allison–Dix bit-vector algorithm)."""
+    if len(a) < len(b):
+        a, b = b, a
+    masks: dict[int, int] = {}
+    for position, code in enumerate(a):
+        masks[code] = masks.get(code, 0) | (1 << position)
+    width = (1 << len(a)) - 1
+    row = width
+    for code in b:
+        matches = row & masks.get(code, 0)
+        row = ((row + matches) | (row - matches)) & width
+    return len(a) - row.bit_count()
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """2·LCS / (len a + len b): 1.0 for identical token strings."""
+    if not a or not b:
+        return 0.0
+    return 2.0 * lcs_length(a, b) / (len(a) + len(b))
+
+
+class NearPair(NamedTuple):
+    """Two near units (indexes into the corpus' near columns) and their similarity."""
+
+    first: int
+    second: int
+    similarity: float
+
+
+def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """Pairs (i, j), i < j, of eligible rows sharing an LSH band bucket: an (n, 2) array."""
+    rows = np.flatnonzero(eligible)
+    found: list[np.ndarray] = []
+    mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                    0x27D4EB2F165667C5], dtype=np.uint64)
+    for band in range(_BANDS):
+        block = sigs[rows, band * _ROWS:(band + 1) * _ROWS].astype(np.uint64)
+        keys = (block * mix[:_ROWS]).sum(axis=1)  # wraps: a hash of the band's values
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        sizes = np.diff(np.r_[starts, len(ordered)])
+        for start, size in zip(starts[(sizes >= 2) & (sizes <= MAX_BAND_BUCKET)],
+                               sizes[(sizes >= 2) & (sizes <= MAX_BAND_BUCKET)]):
+            members = rows[order[start:start + size]]
+            i, j = np.triu_indices(size, k=1)
+            found.append(np.stack([members[i], members[j]], axis=1))
+    if not found:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found)
+    pairs.sort(axis=1)
+    return np.unique(pairs, axis=0)
+
+
+def best_candidates(pairs: np.ndarray, sigs: np.ndarray) -> np.ndarray:
+    """At most MAX_CANDIDATES pairs per unit, the highest estimated Jaccard first."""
+    if not len(pairs):
+        return pairs
+    estimate = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
+    keep = estimate >= _MIN_ESTIMATE
+    pairs, estimate = pairs[keep], estimate[keep]
+    order = np.argsort(-estimate, kind="stable")
+    taken: dict[int, int] = defaultdict(int)
+    chosen = []
+    for index in order:
+        a, b = pairs[index]
+        if taken[a] < MAX_CANDIDATES and taken[b] < MAX_CANDIDATES:
+            taken[a] += 1
+            taken[b] += 1
+            chosen.append(index)
+    return pairs[np.sort(np.asarray(chosen, dtype=np.int64))]
+
+
+def cliques(pairs: list[NearPair], verify) -> list[tuple[tuple[int, ...], float]]:
+    """Classes in which every two members pass `verify(a, b) -> similarity or None`.
+
+    Greedy: the most similar pair opens a class; a member joins a class when it
+    passes with every member already in it.
+    """
+    scores = {(p.first, p.second): p.similarity for p in pairs}
+
+    def score(a: int, b: int) -> float | None:
+        key = (a, b) if a < b else (b, a)
+        if key not in scores:
+            scores[key] = verify(*key)
+        return scores[key]
+
+    classes: list[list[int]] = []
+    lowest: list[float] = []
+    home: dict[int, int] = {}
+    for pair in sorted(pairs, key=lambda p: -p.similarity):
+        a, b = pair.first, pair.second
+        if a in home and b in home:
+            continue
+        if a not in home and b not in home:
+            home[a] = home[b] = len(classes)
+            classes.append([a, b])
+            lowest.append(pair.similarity)
+            continue
+        member, joining = (a, b) if a in home else (b, a)
+        index = home[member]
+        results = [score(joining, other) for other in classes[index]]
+        if all(r is not None for r in results):
+            classes[index].append(joining)
+            home[joining] = index
+            lowest[index] = min([lowest[index], *results])
+        # else: the joining unit stays out; it may still pair elsewhere later
+    return [(tuple(sorted(c)), low) for c, low in zip(classes, lowest)]
+
+
+def class_key(unit_hashes: Sequence[int]) -> int:
+    """A content key for a near class: its members' renamed hashes, order-free."""
+    return hash64(b"".join(h.to_bytes(8, "little") for h in sorted(unit_hashes)))
+
+
+class NearGroup(NamedTuple):
+    """A near-miss clone class: its members' fragments in unit terms.
+
+    Each fragment is (first unit, last unit) of a run in one block: the whole
+    function, or the body statements left after trimming.
+    """
+
+    key: int
+    similarity: float
+    fragments: tuple[tuple[int, int], ...]
+    tokens: int
+
+
+def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: float,
+                taken: Sequence[tuple[int, int, int, int]] = (),
+                seed_files: set[int] | None = None) -> list[NearGroup]:
+    """Near-miss clone classes of the corpus' functions.
+
+    `taken` holds the exact and renamed fragments already reported, as
+    (file, start line, end line, clone number): a pair lying in two fragments
+    of one such clone is not reported again.
+    """
+    count = len(corpus.near_unit)
+    if count < 2:
+        return []
+    sigs = np.frombuffer(b"".join(corpus.signatures), dtype=np.uint32).reshape(count, NUM_PERM)
+    units = np.asarray(corpus.near_unit, dtype=np.int64)
+    lines = np.asarray(corpus.lines, dtype=np.int64)[units]
+    tokens = np.asarray(corpus.tokens, dtype=np.int64)[units]
+    files = np.asarray(corpus.file_of, dtype=np.int64)[units]
+    renamed = np.asarray(corpus.renamed, dtype=np.uint64)[units]
+    # Of functions that are renamed copies of each other (reported as such),
+    # one stands for all: a near copy of one pairs with that one only.
+    representative = np.zeros(count, dtype=bool)
+    representative[np.unique(renamed, return_index=True)[1]] = True
+    eligible = (lines >= min_lines) & (tokens >= min_tokens) & representative
+    pairs = candidate_pairs(sigs, eligible)
+    if len(pairs):
+        a, b = pairs[:, 0], pairs[:, 1]
+        sub_first = np.asarray(corpus.near_sub_first)
+        sub_stop = np.asarray(corpus.near_sub_stop)
+        nested = (files[a] == files[b]) & (sub_first[a] <= units[b]) & (units[b] < sub_stop[a]) \
+            | (files[a] == files[b]) & (sub_first[b] <= units[a]) & (units[a] < sub_stop[b])
+        sizes = np.minimum(tokens[a], tokens[b]) / np.maximum(tokens[a], tokens[b])
+        keep = (renamed[a] != renamed[b]) & ~nested & (sizes >= threshold / (2 - threshold))
+        if seed_files is not None:
+            seeds = np.isin(files, list(seed_files))
+            keep &= seeds[a] | seeds[b]
+        pairs = best_candidates(pairs[keep], sigs)
+
+    def codes(n: int) -> bytes:
+        return corpus.codes[corpus.near_codes[n]][corpus.near_token_first[n]:corpus.near_token_stop[n]]
+
+    def verify(x: int, y: int) -> float | None:
+        score = similarity(codes(x), codes(y))
+        return score if score >= threshold else None
+
+    spans = _spans_by_file(taken)
+    verified = []
+    for x, y in pairs.tolist():
+        score = verify(x, y)
+        if score is not None and not _inside_one_clone(corpus, spans, x, y):
+            verified.append(NearPair(x, y, score))
+    groups = []
+    for members, low in cliques(verified, verify):
+        fragments = _trimmed(corpus, members)
+        key = class_key([corpus.renamed[corpus.near_unit[m]] for m in members])
+        groups.append(NearGroup(key, round(low, 3), fragments, int(tokens[members[0]])))
+    return _drop_nested_groups(corpus, groups)
+
+
+def _spans_by_file(taken: Sequence[tuple[int, int, int, int]]) -> dict[int, list[tuple[int, int, int]]]:
+    spans: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for file, start, end, clone in taken:
+        spans[file].append((start, end, clone))
+    return spans
+
+
+def _inside_one_clone(corpus: Corpus, spans, x: int, y: int) -> bool:
+    """Both functions lie in two different fragments of one reported clone."""
+    holders = []
+    for n in (x, y):
+        unit = corpus.near_unit[n]
+        file, start, end = corpus.file_of[unit], corpus.start_line[unit], corpus.end_line[unit]
+        holders.append({(clone, lo) for lo, hi, clone in spans.get(file, ()) if lo <= start and end <= hi})
+    return any(c1 == c2 and f1 != f2 for c1, f1 in holders[0] for c2, f2 in holders[1])
+
+
+def _trimmed(corpus: Corpus, members: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """Each member's fragment (first unit, last unit): its function, less the leading or
+    trailing body statements that were added to it — statements with no counterpart
+    in the other members, at an end where every other member's statement has one.
+    (Two unmatched ends are one statement edited, and stay.)"""
+    renamed = corpus.renamed
+    bodies = []
+    for n in members:
+        first = corpus.near_sub_first[n]
+        bodies.append(range(first, corpus.block_end[first]))
+    keys = [{renamed[u] for u in body} for body in bodies]
+    matched = []
+    for index, body in enumerate(bodies):
+        others = set().union(*(k for j, k in enumerate(keys) if j != index))
+        matched.append([renamed[u] in others for u in body])
+    fragments = []
+    for index, body in enumerate(bodies):
+        unit = corpus.near_unit[members[index]]
+        flags = matched[index]
+        others = [m for j, m in enumerate(matched) if j != index]
+        first, last = 0, len(body) - 1
+        if all(m[0] for m in others):
+            while first < last and not flags[first]:
+                first += 1
+        if all(m[-1] for m in others):
+            while last > first and not flags[last]:
+                last -= 1
+        fragments.append((unit if first == 0 else body[first],
+                          unit if last == len(body) - 1 else body[last]))
+    return tuple(fragments)
+
+
+def _drop_nested_groups(corpus: Corpus, groups: list[NearGroup]) -> list[NearGroup]:
+    """Drop a class each of whose fragments lies in a different fragment of a bigger one."""
+    def span(fragment: tuple[int, int]) -> tuple[int, int, int]:
+        first, last = fragment
+        return corpus.file_of[first], corpus.start_line[first], corpus.end_line[last]
+
+    groups = sorted(groups, key=lambda g: (-max(s[2] - s[1] for s in map(span, g.fragments)),
+                                           -g.similarity, g.key))
+    kept: list[NearGroup] = []
+    spans_by_file: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for group in groups:
+        holders: dict[int, set[int]] = defaultdict(set)
+        for file, start, end in map(span, group.fragments):
+            for lo, hi, index, fragment in spans_by_file.get(file, ()):
+                if lo <= start and end <= hi:
+                    holders[index].add(fragment)
+        if any(len(used) == len(group.fragments) for used in holders.values()):
+            continue
+        for fragment, (file, start, end) in enumerate(map(span, group.fragments)):
+            spans_by_file[file].append((start, end, len(kept), fragment))
+        kept.append(group)
+    return kept

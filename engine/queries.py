@@ -1,0 +1,189 @@
+"""Read-only questions about the index for the chat bot: latest scan, pages of clones, one clone, the trend.
+
+Only plain SELECTs over the tables `engine.store` writes; the connection is
+opened with `PRAGMA query_only` so nothing here can change the index. Each
+thread gets its own connection (the bot reads from worker threads), and a
+database without a `scans` table is an index nobody has scanned into yet.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import NamedTuple
+
+from engine.exceptions import CorruptStoreError, StoreError, StoreLockedError
+from engine.records import Clone, Fragment
+
+# A page is one screen of a chat message; asking for more is a bug in the caller.
+MAX_PAGE = 100
+
+
+class ScanInfo(NamedTuple):
+    """One stored scan: where, when, and its headline figures."""
+
+    id: int
+    root: str
+    started_at: str
+    duration_s: float
+    files: int
+    lines: int
+    duplicated_lines: int
+    duplication_pct: float
+    clone_count: int
+    new_clones: int
+    request_id: str | None
+
+
+class ClonePage(NamedTuple):
+    """A slice of one scan's clones, largest first, with how many match in all."""
+
+    scan: ScanInfo
+    clones: tuple[Clone, ...]
+    offset: int
+    total: int
+    prefix: str
+
+
+class TrendPoint(NamedTuple):
+    """The duplication of one scan of a root."""
+
+    scan_id: int
+    started_at: str
+    duplication_pct: float
+    clone_count: int
+
+
+_SCAN_COLUMNS = ("id, root, started_at, duration_s, files, lines, duplicated_lines, "
+                 "duplication_pct, clone_count, new_clones, request_id")
+
+
+class Index:
+    """Read-only access to an index file; safe to share between threads."""
+
+    def __init__(self, path: Path | str, timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if not self.path.exists():
+                raise StoreError(f"there is no index at {self.path} yet; run a scan first")
+            try:
+                conn = sqlite3.connect(str(self.path), timeout=self.timeout,
+                                       check_same_thread=False)
+                conn.execute("PRAGMA query_only = ON")
+            except sqlite3.DatabaseError as exc:
+                raise _error(exc, self.path) from exc
+            self._local.conn = conn
+        return conn
+
+    def _rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:  # type: ignore[type-arg]
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise _error(exc, self.path) from exc
+
+    def has_scans(self) -> bool:
+        """Whether any scan was ever stored (False for a missing or metrics-only file)."""
+        if not self.path.exists():
+            return False
+        return bool(self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'scans'"))
+
+    def latest_scan(self, root: str | None = None) -> ScanInfo | None:
+        """The newest scan of `root`, or of any root when None."""
+        if not self.has_scans():
+            return None
+        if root is None:
+            rows = self._rows(f"SELECT {_SCAN_COLUMNS} FROM scans ORDER BY id DESC LIMIT 1")
+        else:
+            rows = self._rows(f"SELECT {_SCAN_COLUMNS} FROM scans WHERE root = ? "
+                              "ORDER BY id DESC LIMIT 1", (root,))
+        return ScanInfo(*rows[0]) if rows else None
+
+    def scan(self, scan_id: int) -> ScanInfo | None:
+        """One scan by id."""
+        if not self.has_scans():
+            return None
+        rows = self._rows(f"SELECT {_SCAN_COLUMNS} FROM scans WHERE id = ?", (scan_id,))
+        return ScanInfo(*rows[0]) if rows else None
+
+    def clones_page(self, scan: ScanInfo, prefix: str = "", offset: int = 0,
+                    limit: int = 5) -> ClonePage:
+        """Clones of a scan touching a path under `prefix`, largest first (lines, then tokens)."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValueError(f"a page holds 1..{MAX_PAGE} clones, not {limit}")
+        offset = max(0, offset)
+        prefix = prefix.strip().lstrip("./") if prefix not in ("", ".", "./") else ""
+        if prefix:
+            # A range on the path instead of LIKE: '%' and '_' in paths stay literal.
+            where = ("scan_id = ? AND id IN (SELECT clone_row FROM fragments "
+                     "WHERE path >= ? AND path < ?)")
+            params: tuple[object, ...] = (scan.id, prefix, prefix + "\U0010ffff")
+            total = self._rows(f"SELECT COUNT(*) FROM clones WHERE {where}", params)[0][0]
+        else:
+            where, params = "scan_id = ?", (scan.id,)
+            total = scan.clone_count
+        rows = self._rows(
+            f"SELECT id, clone_id, kind, similarity, lines, tokens, suggestion FROM clones "
+            f"WHERE {where} ORDER BY lines DESC, tokens DESC, id LIMIT ? OFFSET ?",
+            (*params, limit, offset))
+        fragments = self._fragments([row[0] for row in rows])
+        clones = tuple(Clone(clone_id, kind, similarity, lines, tokens,
+                             tuple(fragments.get(row_id, ())), suggestion)
+                       for row_id, clone_id, kind, similarity, lines, tokens, suggestion in rows)
+        return ClonePage(scan, clones, offset, total, prefix)
+
+    def clone(self, clone_id: str) -> tuple[Clone, ScanInfo] | None:
+        """A clone by its id, as the newest scan that holds it stored it."""
+        if not self.has_scans():
+            return None
+        rows = self._rows(
+            "SELECT id, scan_id, clone_id, kind, similarity, lines, tokens, suggestion "
+            "FROM clones WHERE clone_id = ? ORDER BY scan_id DESC LIMIT 1", (clone_id,))
+        if not rows:
+            return None
+        row_id, scan_id, cid, kind, similarity, lines, tokens, suggestion = rows[0]
+        scan = self.scan(scan_id)
+        if scan is None:
+            return None
+        fragments = self._fragments([row_id]).get(row_id, [])
+        return Clone(cid, kind, similarity, lines, tokens, tuple(fragments), suggestion), scan
+
+    def trend(self, root: str, limit: int = 10) -> list[TrendPoint]:
+        """The duplication of the last `limit` scans of a root, oldest first."""
+        if not self.has_scans():
+            return []
+        rows = self._rows("SELECT id, started_at, duplication_pct, clone_count FROM scans "
+                          "WHERE root = ? ORDER BY id DESC LIMIT ?", (root, limit))
+        return [TrendPoint(*row) for row in reversed(rows)]
+
+    def _fragments(self, row_ids: list[int]) -> dict[int, list[Fragment]]:
+        if not row_ids:
+            return {}
+        marks = ", ".join("?" * len(row_ids))
+        found: dict[int, list[Fragment]] = {}
+        for clone_row, path, start, end in self._rows(
+                f"SELECT clone_row, path, start_line, end_line FROM fragments "
+                f"WHERE clone_row IN ({marks}) ORDER BY clone_row, position", tuple(row_ids)):
+            found.setdefault(clone_row, []).append(Fragment(path, start, end))
+        return found
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their thread ends)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def _error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+    message = str(exc)
+    if "locked" in message or "busy" in message:
+        return StoreLockedError(f"the index {path} is locked; try again in a moment")
+    if "malformed" in message or "not a database" in message:
+        return CorruptStoreError(f"the index {path} is damaged ({message}); "
+                                 "move it away and scan again")
+    return StoreError(f"the index {path} cannot be read: {message}")

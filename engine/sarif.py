@@ -1,0 +1,103 @@
+"""The SARIF 2.1.0 report, as GitHub code scanning reads it: one result per pair of fragments.
+
+Each clone of k fragments gives k - 1 results: fragment i (i >= 1) is the
+primary location and fragment 0 its related location, so every copy is
+annotated where it is and points at what it copies. `partialFingerprints`
+carries the clone's id and the two paths, not line numbers, so an alert keeps
+its identity when code moves.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import metadata
+from typing import Any
+
+from engine.records import Clone, Fragment, ScanResult
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/codebot/codebot"
+_ROOT = "%SRCROOT%"
+RULES = {
+    "exact": ("CB001", "exact-copy", "Identical code (layout and comments aside) in two places."),
+    "renamed": ("CB002", "renamed-copy", "The same code with other names or literals."),
+    "near": ("CB003", "near-miss-copy", "Nearly the same code, with edited statements."),
+}
+
+
+def render_sarif(result: ScanResult) -> str:
+    """The report as a SARIF 2.1.0 log with one run."""
+    return json.dumps(to_sarif(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_sarif(result: ScanResult) -> dict[str, Any]:
+    """The SARIF log as plain data."""
+    rule_index = {kind: i for i, kind in enumerate(RULES)}
+    results = [_result(clone, number, rule_index, clone.id in result.new_clone_ids)
+               for clone in result.clones for number in range(1, len(clone.fragments))]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "CodeBot",
+                "version": _version(),
+                "informationUri": INFORMATION_URI,
+                "rules": [_rule(kind) for kind in RULES],
+            }},
+            "originalUriBaseIds": {_ROOT: {"uri": result.root.as_uri() + "/"}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+
+
+def _rule(kind: str) -> dict[str, Any]:
+    rule_id, name, text = RULES[kind]
+    return {
+        "id": rule_id,
+        "name": name,
+        "shortDescription": {"text": f"Duplicated code: {name.replace('-', ' ')}"},
+        "fullDescription": {"text": text + " Extract the shared code into one function."},
+        "defaultConfiguration": {"level": "warning"},
+        "properties": {"tags": ["maintainability", "duplicated-code"]},
+    }
+
+
+def _location(fragment: Fragment, **extra: Any) -> dict[str, Any]:
+    return {**extra, "physicalLocation": {
+        "artifactLocation": {"uri": fragment.path, "uriBaseId": _ROOT},
+        "region": {"startLine": fragment.start_line, "endLine": fragment.end_line},
+    }}
+
+
+def _result(clone: Clone, number: int, rule_index: dict[str, int], new: bool) -> dict[str, Any]:
+    """The result for fragment `number` of a clone, related to fragment 0."""
+    primary, copied = clone.fragments[number], clone.fragments[0]
+    rule_id = RULES[clone.kind][0]
+    others = len(clone.fragments) - 1
+    also = f" ({others} copies in all)" if others > 1 else ""
+    identity = hashlib.sha256(
+        f"{clone.id}\0{number}\0{primary.path}\0{copied.path}".encode()).hexdigest()
+    return {
+        "ruleId": rule_id,
+        "ruleIndex": rule_index[clone.kind],
+        "level": "warning",
+        "message": {"text": (
+            f"Lines {primary.start_line}-{primary.end_line} duplicate "
+            f"[{copied.path}:{copied.start_line}-{copied.end_line}](1){also}: {clone.kind} copy, "
+            f"{clone.lines} lines, similarity {clone.similarity:.2f}. {clone.suggestion}")},
+        "locations": [_location(primary)],
+        "relatedLocations": [_location(copied, id=1, message={"text": "the other copy"})],
+        "partialFingerprints": {"codebotClone/v1": identity},
+        "properties": {"cloneId": clone.id, "kind": clone.kind, "new": new,
+                       "similarity": clone.similarity, "lines": clone.lines,
+                       "tokens": clone.tokens},
+    }
+
+
+def _version() -> str:
+    try:
+        return metadata.version("codebot")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
