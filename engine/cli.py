@@ -34,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--db", type=Path, metavar="PATH",
                      help="index database (env CODEBOT_DB; default ROOT/.codebot/index.db); "
                           "a second scan waits for the first up to CODEBOT_LOCK_TIMEOUT s (30)")
-    cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (6)")
-    cmd.add_argument("--min-tokens", type=int, help="smallest clone in tokens (50)")
+    cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (5)")
+    cmd.add_argument("--min-tokens", type=int, help="smallest clone in tokens (35)")
     cmd.add_argument("--threshold", type=float, help="near-miss similarity, 0..1 (0.75)")
     cmd.add_argument("--lang", action="append", metavar="LANG",
                      help="only these languages (repeatable: --lang python --lang go)")
@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--db", type=Path, metavar="PATH",
                      help="index database (env CODEBOT_DB; default ROOT/.codebot/index.db, "
                           "ROOT being the nearest folder up with .git, pyproject.toml or .codebot)")
-    cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (6)")
-    cmd.add_argument("--min-tokens", type=int, help="smallest clone in tokens (50)")
+    cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (5)")
+    cmd.add_argument("--min-tokens", type=int, help="smallest clone in tokens (35)")
     cmd.add_argument("--quiet", "-q", action="store_true", help="no notes on stderr")
     return parser
 

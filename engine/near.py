@@ -276,7 +276,7 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
             verified.append(NearPair(x, y, score))
     groups = []
     for members, low in cliques(verified, verify):
-        fragments = _trimmed(corpus, members)
+        fragments = _trimmed(corpus, members, min_lines)
         key = class_key([corpus.renamed[corpus.near_unit[m]] for m in members])
         groups.append(NearGroup(key, round(low, 3), fragments, int(tokens[members[0]])))
     return _drop_nested_groups(corpus, groups)
@@ -299,7 +299,8 @@ def _inside_one_clone(corpus: Corpus, spans, x: int, y: int) -> bool:
     return any(c1 == c2 and f1 != f2 for c1, f1 in holders[0] for c2, f2 in holders[1])
 
 
-def _trimmed(corpus: Corpus, members: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+def _trimmed(corpus: Corpus, members: tuple[int, ...],
+             min_lines: int) -> tuple[tuple[int, int], ...]:
     """Each member's fragment (first unit, last unit): its function, less the leading or
     trailing body statements that were added to it — statements with no counterpart
     in the other members, at an end where every other member's statement has one.
@@ -328,6 +329,10 @@ def _trimmed(corpus: Corpus, members: tuple[int, ...]) -> tuple[tuple[int, int],
                 last -= 1
         fragments.append((unit if first == 0 else body[first],
                           unit if last == len(body) - 1 else body[last]))
+    if any(corpus.end_line[last] - corpus.start_line[first] + 1 < min_lines
+           for first, last in fragments):
+        # Trimmed below the size of a clone: the alignment is too thin to cut by.
+        return tuple((corpus.near_unit[n], corpus.near_unit[n]) for n in members)
     return tuple(fragments)
 
 

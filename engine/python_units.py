@@ -204,13 +204,19 @@ def _is_noise(node: ast.stmt, policy: NoisePolicy) -> bool:
         return not policy.imports
     if kind is ast.Pass or (kind is ast.Expr and isinstance(node.value, ast.Constant)):
         return not policy.stubs
-    if policy.boilerplate:
-        return False
+    return False
+
+
+def _is_plain_store(node: ast.stmt) -> bool:
+    """`self.x = x`, `self.y: int = 0`, or `super().__init__(...)`: what a store-only
+    `__init__` is made of. (A run of them elsewhere is a block of one repeated
+    shape, which the data rule already keeps from matching as renamed.)"""
+    kind = type(node)
     if kind is ast.Assign or kind is ast.AnnAssign:
         targets = node.targets if kind is ast.Assign else [node.target]
         return (all(isinstance(t, ast.Attribute) for t in targets)
                 and (node.value is None or isinstance(node.value, _PLAIN_VALUES)))
-    if kind is ast.Expr:  # super().__init__(...) inside an __init__ that only stores
+    if kind is ast.Expr:
         call = node.value
         return (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
                 and call.func.attr == "__init__")
@@ -224,7 +230,8 @@ def _is_noise_function(node: ast.FunctionDef | ast.AsyncFunctionDef, policy: Noi
     statements = [s for s in node.body if not _is_docstring(s)]
     if not policy.stubs and all(_is_stub_statement(s) for s in statements):
         return True
-    if not policy.boilerplate and statements and all(_is_noise(s, policy) for s in statements):
+    if not policy.boilerplate and statements and all(
+            _is_noise(s, policy) or _is_plain_store(s) for s in statements):
         return True
     if (not policy.delegations and len(statements) == 1
             and isinstance(statements[0], (ast.Return, ast.Expr))
