@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import keyword
 from collections import defaultdict
-from itertools import repeat
+from itertools import combinations, repeat
 from typing import NamedTuple, Sequence
 
+from functools import lru_cache
+
 import numpy as np
-from datasketch import MinHash
-from datasketch.lsh import _optimal_param
 
 from engine.match import Corpus
 from engine.normalize import hash64
@@ -36,9 +36,6 @@ from engine.normalize import hash64
 NUM_PERM = 64
 SHINGLE = 5
 LSH_THRESHOLD = 0.35
-_BANDS, _ROWS = _optimal_param(LSH_THRESHOLD, NUM_PERM, 0.5, 0.5)
-_PERM_A, _PERM_B = (np.asarray(p, dtype=np.uint32)
-                    for p in MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations)
 # A band bucket holding more functions than this is a common shape (tiny
 # wrappers, test boilerplate): pairing them all costs its size squared.
 MAX_BAND_BUCKET = 24
@@ -51,6 +48,30 @@ _OPERATORS = ("( ) [ ] { } , : . ; @ = -> += -= *= /= //= %= @= &= |= ^= >>= <<=
 _VOCABULARY = {token.encode(): code for code, token in
                enumerate([*keyword.kwlist, *_OPERATORS, "v", '"', "0"], start=1)}
 _OTHER = 255
+
+
+class _Parameters(NamedTuple):
+    bands: int
+    rows: int
+    perm_a: np.ndarray
+    perm_b: np.ndarray
+
+
+@lru_cache(maxsize=1)
+def parameters() -> _Parameters:
+    """datasketch's permutations and band layout, made once per process.
+
+    Importing datasketch costs about a second (it loads scipy), so it happens
+    here, when near-miss work is first needed — a scan that reuses everything
+    never pays it; a scan that parses calls this before forking its pool.
+    """
+    from datasketch import MinHash
+    from datasketch.lsh import _optimal_param
+
+    bands, rows = _optimal_param(LSH_THRESHOLD, NUM_PERM, 0.5, 0.5)
+    perm_a, perm_b = (np.asarray(p, dtype=np.uint32) for p in
+                      MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations)
+    return _Parameters(bands, rows, perm_a, perm_b)
 
 
 class NearUnit(NamedTuple):
@@ -91,21 +112,34 @@ def signatures(codes: bytes, near: Sequence[NearUnit]) -> bytes:
     index = np.concatenate([np.arange(n.token_first, n.token_first + size)
                             for n, size in zip(near, lengths)])
     offsets = np.cumsum([0] + lengths[:-1])
-    permuted = hashed[index][:, None] * _PERM_A + _PERM_B  # uint32 arithmetic wraps
+    params = parameters()
+    permuted = hashed[index][:, None] * params.perm_a + params.perm_b  # uint32 arithmetic wraps
     return np.minimum.reduceat(permuted, offsets, axis=0).astype(np.uint32).tobytes()
+
+
+_BIT_TABLES = [bytes(0x31 if code == byte else 0x30 for byte in range(256)) for code in range(256)]
+
+
+def _masks(text: bytes) -> dict[int, int]:
+    """For each code in `text`, the int whose bit i is set where text[i] is that code.
+
+    Built with `translate` and `int(..., 2)` per distinct code — C calls, not a
+    Python step per token.
+    """
+    reversed_text = text[::-1]
+    return {code: int(reversed_text.translate(_BIT_TABLES[code]), 2) for code in set(text)}
 
 
 def lcs_length(a: bytes, b: bytes) -> int:
     """Length of the longest common subsequence (Allison–Dix bit-vector algorithm)."""
     if len(a) < len(b):
         a, b = b, a
-    masks: dict[int, int] = {}
-    for position, code in enumerate(a):
-        masks[code] = masks.get(code, 0) | (1 << position)
+    masks = _masks(a)
     width = (1 << len(a)) - 1
     row = width
+    get = masks.get
     for code in b:
-        matches = row & masks.get(code, 0)
+        matches = row & get(code, 0)
         row = ((row + matches) | (row - matches)) & width
     return len(a) - row.bit_count()
 
@@ -131,18 +165,20 @@ def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     found: list[np.ndarray] = []
     mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
                     0x27D4EB2F165667C5], dtype=np.uint64)
-    for band in range(_BANDS):
-        block = sigs[rows, band * _ROWS:(band + 1) * _ROWS].astype(np.uint64)
-        keys = (block * mix[:_ROWS]).sum(axis=1)  # wraps: a hash of the band's values
+    bands, width = parameters()[:2]
+    for band in range(bands):
+        block = sigs[rows, band * width:(band + 1) * width].astype(np.uint64)
+        keys = (block * mix[:width]).sum(axis=1)  # wraps: a hash of the band's values
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         sizes = np.diff(np.r_[starts, len(ordered)])
-        for start, size in zip(starts[(sizes >= 2) & (sizes <= MAX_BAND_BUCKET)],
-                               sizes[(sizes >= 2) & (sizes <= MAX_BAND_BUCKET)]):
+        pairs_of_two = starts[sizes == 2]  # most buckets: done in one numpy step
+        found.append(np.stack([rows[order[pairs_of_two]], rows[order[pairs_of_two + 1]]], axis=1))
+        for start, size in zip(starts[(sizes > 2) & (sizes <= MAX_BAND_BUCKET)].tolist(),
+                               sizes[(sizes > 2) & (sizes <= MAX_BAND_BUCKET)].tolist()):
             members = rows[order[start:start + size]]
-            i, j = np.triu_indices(size, k=1)
-            found.append(np.stack([members[i], members[j]], axis=1))
+            found.append(np.array(list(combinations(members.tolist(), 2)), dtype=np.int64))
     if not found:
         return np.empty((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)

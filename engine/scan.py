@@ -23,6 +23,7 @@ from engine.discover import common_root, discover
 from engine.fingerprint import fingerprint_file, unpack_columns
 from engine.detect import detect
 from engine.match import Corpus
+from engine.near import parameters
 from engine.records import (
     PARSED, SKIP_STATUSES, TOKENS, Clone, FileResult, ScanResult, ScanStats,
     SkippedFile, SourceFile,
@@ -154,6 +155,7 @@ def _run(jobs: list[_Job], workers: int, progress: Progress | None) -> Iterator[
     if workers <= 1 or total < _POOL_MIN_FILES:
         results: Iterable[FileResult] = map(_work, jobs)
     else:
+        parameters()  # made once here, inherited by every worker
         gc.freeze()
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_init_worker)

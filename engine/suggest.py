@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
 from typing import NamedTuple
 
+from engine.near import similarity as near_similarity
 from engine.normalize import is_identifier, is_literal, tokens
 
 _DEF_RE = re.compile(r"^\s*(?:@.*\n\s*)*(?:async\s+)?(?:def|class)\s+(\w+)", re.MULTILINE)
@@ -22,29 +22,69 @@ class Difference(NamedTuple):
 
 
 def differences(first: str, other: str) -> Difference:
-    """Token-by-token comparison of two copies (renamed copies align one to one)."""
-    a, b = tokens(first.encode()), tokens(other.encode())
+    """Token-by-token comparison of two copies.
+
+    Docstrings are left out. Copies of one length (exact and renamed ones)
+    align token by token; edited copies are compared by the longest common
+    subsequence of their tokens, and their differing names and literals are
+    paired in order of appearance.
+    """
+    a = [t for t in tokens(first.encode()) if t[-3:] not in _DOC_QUOTES]
+    b = [t for t in tokens(other.encode()) if t[-3:] not in _DOC_QUOTES]
     if not a or not b:
         return Difference((), (), 0.0)
     if len(a) == len(b):
-        pairs = list(zip(a, b))
-        same = sum(x == y for x, y in pairs)
-    else:  # docstrings or edited statements: align first
-        matcher = SequenceMatcher(None, a, b, autojunk=False)
-        same = sum(block.size for block in matcher.get_matching_blocks())
-        pairs = [pair for op, i1, i2, j1, j2 in matcher.get_opcodes()
-                 if op == "replace" and i2 - i1 == j2 - j1
-                 for pair in zip(a[i1:i2], b[j1:j2])]
+        pairs = [(x, y) for x, y in zip(a, b) if x != y]
+        similarity = 1 - len(pairs) / len(a)
+    else:
+        pairs = _paired_by_context(a, b)
+        similarity = _token_similarity(a, b)
     names: dict[tuple[str, str], None] = {}
     literals: dict[tuple[str, str], None] = {}
     for x, y in pairs:
-        if x == y or x[-3:] in _DOC_QUOTES or y[-3:] in _DOC_QUOTES:
-            continue  # docstrings differ freely; they are not parameters
         if is_identifier(x) and is_identifier(y):
             names[(x.decode(errors="replace"), y.decode(errors="replace"))] = None
         elif is_literal(x) or is_literal(y):
             literals[(x.decode(errors="replace"), y.decode(errors="replace"))] = None
-    return Difference(tuple(names), tuple(literals), round(same / max(len(a), len(b)), 3))
+    return Difference(tuple(names), tuple(literals), round(similarity, 3))
+
+
+def _paired_by_context(a: list[bytes], b: list[bytes]) -> list[tuple[bytes, bytes]]:
+    """Pair the names and literals found in only one copy by the tokens around them:
+    a renamed variable keeps its neighbours, an inserted one has none in common."""
+    in_a, in_b = set(a), set(b)
+    only_a = [t for t in dict.fromkeys(a) if t not in in_b]
+    only_b = [t for t in dict.fromkeys(b) if t not in in_a]
+
+    def contexts(side: list[bytes], only: set[bytes]) -> dict[bytes, set[tuple[bytes, bytes]]]:
+        found: dict[bytes, set[tuple[bytes, bytes]]] = {}
+        padded = [b"", *(b"?" if t in only else t for t in side), b""]
+        for i, token in enumerate(side):
+            if token in only:
+                found.setdefault(token, set()).add((padded[i], padded[i + 2]))
+        return found
+
+    around_a, around_b = contexts(a, set(only_a)), contexts(b, set(only_b))
+    pairs, used = [], set()
+    for x in only_a:
+        kind = is_identifier(x)
+        best, best_score = None, 0
+        for y in only_b:
+            if y not in used and is_identifier(y) == kind:
+                score = len(around_a[x] & around_b[y])
+                if score > best_score:
+                    best, best_score = y, score
+        if best is not None:
+            used.add(best)
+            pairs.append((x, best))
+    return pairs
+
+
+def _token_similarity(a: list[bytes], b: list[bytes]) -> float:
+    """2·LCS / (len a + len b) over tokens, each token coded as one byte."""
+    codes: dict[bytes, int] = {}
+    coded = [bytes(codes.setdefault(t, len(codes) % 255) for t in side) for side in (a, b)]
+    return near_similarity(*coded)
 
 
 def suggestion(kind: str, texts: list[str], lines: int,

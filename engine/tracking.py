@@ -1,0 +1,56 @@
+"""Each engine command runs as one tracked request of the metrics module.
+
+The metrics tables live in the index file itself, so a scan's request id,
+latency, error and figures can be read back by id (`python -m metrics triage`).
+`metrics` is imported here, lazily: a command pays for it only when it runs.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import structlog
+
+from engine.records import ScanResult
+
+log = structlog.get_logger("engine")
+
+
+@contextmanager
+def tracked(operation: str, db_path: Path, **metadata: Any) -> Iterator[str | None]:
+    """Run the body as one request recorded in `db_path`; yields its request id.
+
+    An error inside is recorded with the request id and re-raised. When the
+    metrics tables cannot be opened (a corrupt or foreign file), the body runs
+    untracked and yields None: the engine's own error then says what is wrong.
+    """
+    import metrics
+    from metrics.logging import configure_logging
+
+    try:
+        runtime = metrics.configure(db_path, background=False)
+    except metrics.MetricsError:
+        yield None
+        return
+    with open(os.devnull, "w") as quiet:  # events are stored, not printed: stdout is the report
+        configure_logging(runtime, level="info", stream=quiet)
+        try:
+            with metrics.track_request(operation, metadata=metadata) as request:
+                yield request.request_id
+        finally:
+            metrics.shutdown()
+
+
+def record_scan(result: ScanResult) -> None:
+    """Report a finished scan's figures for the duplication and new-clone alert rules."""
+    import metrics
+
+    stats = result.stats
+    metrics.record_scan(files=stats.files, duplication_pct=stats.duplication_pct,
+                        new_clones=len(result.new_clone_ids), duration_s=stats.duration_s,
+                        root=str(result.root), request_id=result.request_id)
+    log.info("scan.finished", files=stats.files, parsed=stats.files_parsed,
+             reused=stats.files_reused, skipped=stats.files_skipped, clones=len(result.clones),
+             duplication_pct=stats.duplication_pct, duration_s=stats.duration_s)
