@@ -1,4 +1,4 @@
-"""Render a scan's result: a terminal-friendly text report and the JSON contract."""
+"""Render a scan's result: text and the JSON contract here; SARIF, Markdown and HTML in their modules."""
 from __future__ import annotations
 
 import json
@@ -80,4 +80,23 @@ def _snippet(root: Path, clone: Clone) -> list[str]:
     return [line.rstrip()[:100] for line in shown]
 
 
-RENDERERS = {"text": render_text, "json": render_json}
+def render_sarif(result: ScanResult) -> str:
+    from engine.sarif import render_sarif as render  # loaded when asked for: startup stays fast
+
+    return render(result)
+
+
+def render_markdown(result: ScanResult) -> str:
+    from engine.markdown import render_markdown as render
+
+    return render(result)
+
+
+def render_html(result: ScanResult) -> str:
+    from engine.html import render_html as render  # pygments' formatter and styles are slow to load
+
+    return render(result)
+
+
+RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif,
+             "markdown": render_markdown, "html": render_html}

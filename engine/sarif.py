@@ -16,7 +16,6 @@ from typing import Any
 from engine.records import Clone, Fragment, ScanResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/codebot/codebot"
 _ROOT = "%SRCROOT%"
 RULES = {
     "exact": ("CB001", "exact-copy", "Identical code (layout and comments aside) in two places."),
@@ -42,7 +41,6 @@ def to_sarif(result: ScanResult) -> dict[str, Any]:
             "tool": {"driver": {
                 "name": "CodeBot",
                 "version": _version(),
-                "informationUri": INFORMATION_URI,
                 "rules": [_rule(kind) for kind in RULES],
             }},
             "originalUriBaseIds": {_ROOT: {"uri": result.root.as_uri() + "/"}},
