@@ -15,7 +15,8 @@ from engine.discover import common_root
 from engine.exceptions import CodebotError, UsageError
 from engine.records import ScanResult
 from engine.report import RENDERERS
-from engine.scan import scan
+from engine.scan import default_db_path, scan
+from engine.tracking import record_scan, tracked
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 
@@ -72,21 +73,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    command = _check if args.command == "check" else _scan
+    request_id = None
     try:
-        return _check(args) if args.command == "check" else _scan(args)
+        db = _tracking_db(args)
+        with tracked(args.command, db, _lock_timeout(), cwd=str(Path.cwd())) as request_id:
+            return command(args, request_id)
     except CodebotError as exc:
         print(f"codebot: error: {exc}", file=sys.stderr)
+        if request_id:
+            print(f"codebot: request {request_id}; `python -m metrics triage {request_id} "
+                  f"--db {db}` explains it", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("codebot: interrupted; the index keeps the previous scan", file=sys.stderr)
         return 130
 
 
-def _scan(args: argparse.Namespace) -> int:
+def _tracking_db(args: argparse.Namespace) -> Path:
+    """The index the command will use: its metrics, errors included, go there too."""
+    explicit = _db_path(args)
+    if explicit:
+        return explicit
+    if args.command == "check":
+        return default_db_path(find_root(Path.cwd()))
+    existing = [p.absolute() for p in args.paths if p.exists()]
+    return default_db_path(common_root(existing) if existing else Path.cwd())
+
+
+def _scan(args: argparse.Namespace, request_id: str | None) -> int:
     paths = [p for p in args.paths]
     for path in paths:
         if not path.exists():
-            raise CodebotError(f"path does not exist: {path}")
+            raise UsageError(f"path does not exist: {path}")
     root = common_root([p.absolute() for p in paths])
     settings = load_settings(root, {
         "min_lines": args.min_lines, "min_tokens": args.min_tokens, "threshold": args.threshold,
@@ -96,10 +115,12 @@ def _scan(args: argparse.Namespace) -> int:
     })
     db = _db_path(args)
     progress = None if args.quiet or not sys.stderr.isatty() else _progress_line(sys.stderr)
-    result = scan(paths, settings, db, progress=progress, lock_timeout=_lock_timeout(),
-                  update_baseline=args.update_baseline)
+    result = scan(paths, settings, db, progress=progress, request_id=request_id,
+                  lock_timeout=_lock_timeout(), update_baseline=args.update_baseline)
     if progress:
         sys.stderr.write("\r\033[K")
+    if request_id:
+        record_scan(result)
     _emit(args, result)
     if args.update_baseline and not args.quiet:
         print(f"codebot: baseline: {len(result.clones)} clones accepted, written to "
@@ -117,10 +138,11 @@ def _scan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check(args: argparse.Namespace) -> int:
+def _check(args: argparse.Namespace, request_id: str | None) -> int:
     root = find_root(Path.cwd())
     settings = load_settings(root, {"min_lines": args.min_lines, "min_tokens": args.min_tokens})
     result = check(list(args.files), settings, root, _db_path(args), _lock_timeout())
+    result = result._replace(report=result.report._replace(request_id=request_id))
     if not args.quiet:
         for note in result.notes:
             print(f"codebot: {note}", file=sys.stderr)

@@ -159,16 +159,25 @@ class NearPair(NamedTuple):
     similarity: float
 
 
-def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-    """Pairs (i, j), i < j, of eligible rows sharing an LSH band bucket: an (n, 2) array."""
-    rows = np.flatnonzero(eligible)
+def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray,
+                    seeds: np.ndarray | None = None) -> np.ndarray:
+    """Pairs (i, j), i < j, of eligible rows sharing an LSH band bucket: an (n, 2) array.
+
+    With `seeds` (a mask), only buckets holding a seed row are paired — the
+    cost is then a hash of every row per band, with no sort of them all.
+    """
+    all_rows = np.flatnonzero(eligible)
     found: list[np.ndarray] = []
     mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
                     0x27D4EB2F165667C5], dtype=np.uint64)
     bands, width = parameters()[:2]
     for band in range(bands):
-        block = sigs[rows, band * width:(band + 1) * width].astype(np.uint64)
+        block = sigs[all_rows, band * width:(band + 1) * width].astype(np.uint64)
         keys = (block * mix[:width]).sum(axis=1)  # wraps: a hash of the band's values
+        rows = all_rows
+        if seeds is not None:
+            inside = np.isin(keys, keys[seeds[all_rows]])
+            rows, keys = all_rows[inside], keys[inside]
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
@@ -274,16 +283,19 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
         return []
     sigs = np.frombuffer(b"".join(corpus.signatures), dtype=np.uint32).reshape(count, NUM_PERM)
     units = np.asarray(corpus.near_unit, dtype=np.int64)
-    lines = np.asarray(corpus.lines, dtype=np.int64)[units]
-    tokens = np.asarray(corpus.tokens, dtype=np.int64)[units]
-    files = np.asarray(corpus.file_of, dtype=np.int64)[units]
-    renamed = np.asarray(corpus.renamed, dtype=np.uint64)[units]
+
+    def column(values: list[int], dtype: type = np.int64) -> np.ndarray:
+        return np.fromiter(map(values.__getitem__, corpus.near_unit), dtype=dtype, count=count)
+
+    lines, tokens, files = column(corpus.lines), column(corpus.tokens), column(corpus.file_of)
+    renamed = column(corpus.renamed, np.uint64)
     # Of functions that are renamed copies of each other (reported as such),
     # one stands for all: a near copy of one pairs with that one only.
     representative = np.zeros(count, dtype=bool)
     representative[np.unique(renamed, return_index=True)[1]] = True
     eligible = (lines >= min_lines) & (tokens >= min_tokens) & representative
-    pairs = candidate_pairs(sigs, eligible)
+    seeds = None if seed_files is None else np.isin(files, list(seed_files))
+    pairs = candidate_pairs(sigs, eligible, seeds)
     if len(pairs):
         a, b = pairs[:, 0], pairs[:, 1]
         sub_first = np.asarray(corpus.near_sub_first)
@@ -292,8 +304,7 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
             | (files[a] == files[b]) & (sub_first[b] <= units[a]) & (units[a] < sub_stop[b])
         sizes = np.minimum(tokens[a], tokens[b]) / np.maximum(tokens[a], tokens[b])
         keep = (renamed[a] != renamed[b]) & ~nested & (sizes >= threshold / (2 - threshold))
-        if seed_files is not None:
-            seeds = np.isin(files, list(seed_files))
+        if seeds is not None:
             keep &= seeds[a] | seeds[b]
         pairs = best_candidates(pairs[keep], sigs)
 

@@ -7,6 +7,7 @@ latency, error and figures can be read back by id (`python -m metrics triage`).
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,28 +20,36 @@ log = structlog.get_logger("engine")
 
 
 @contextmanager
-def tracked(operation: str, db_path: Path, **metadata: Any) -> Iterator[str | None]:
+def tracked(operation: str, db_path: Path, lock_timeout: float = 30.0,
+            **metadata: Any) -> Iterator[str | None]:
     """Run the body as one request recorded in `db_path`; yields its request id.
 
     An error inside is recorded with the request id and re-raised. When the
-    metrics tables cannot be opened (a corrupt or foreign file), the body runs
-    untracked and yields None: the engine's own error then says what is wrong.
+    metrics tables cannot be opened (a corrupt or foreign file, a folder that
+    cannot be made), the body runs untracked and yields None: the engine's own
+    error then says what is wrong. A failure to store the figures afterwards is
+    a warning on stderr, never the command's outcome.
     """
     import metrics
     from metrics.logging import configure_logging
 
     try:
-        runtime = metrics.configure(db_path, background=False)
-    except metrics.MetricsError:
+        runtime = metrics.configure(db_path, background=False, busy_timeout=lock_timeout)
+    except (metrics.MetricsError, OSError):
         yield None
         return
     with open(os.devnull, "w") as quiet:  # events are stored, not printed: stdout is the report
         configure_logging(runtime, level="info", stream=quiet)
         try:
             with metrics.track_request(operation, metadata=metadata) as request:
+                log.info(f"{operation}.started", **metadata)
                 yield request.request_id
         finally:
-            metrics.shutdown()
+            try:
+                metrics.shutdown()
+            except metrics.MetricsError as exc:
+                print(f"codebot: warning: the request's metrics were not stored: {exc}",
+                      file=sys.stderr)
 
 
 def record_scan(result: ScanResult) -> None:

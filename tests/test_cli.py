@@ -1,5 +1,6 @@
 """Tests for engine.cli: the scan command's exit codes, outputs and bad input."""
 import json
+import re
 import signal
 import sqlite3
 import subprocess
@@ -52,11 +53,29 @@ def test_default_index_lives_under_the_root_and_env_overrides(shop, tmp_path):
     assert env_db.exists()
 
 
-def test_missing_path_exits_2(tmp_path):
-    """A path that does not exist is bad usage."""
-    done = run_cli("scan", tmp_path / "nope", "--db", tmp_path / "i.db")
+def test_missing_path_exits_2_and_the_failure_can_be_triaged(tmp_path):
+    """A path that does not exist is bad usage, recorded under a request id that triage explains."""
+    db = tmp_path / "i.db"
+    done = run_cli("scan", tmp_path / "nope", "--db", db)
     assert done.returncode == 2 and "does not exist" in done.stderr
-    assert not (tmp_path / "i.db").exists()
+    request_id = re.search(r"req-[0-9a-f]{12}", done.stderr).group(0)
+    triage = run_cli("triage", request_id, "--db", db, "--format", "json", module="metrics")
+    report = json.loads(triage.stdout)
+    assert report["found"] and report["metrics"][0]["status"] == "error"
+    assert "does not exist" in report["metrics"][0]["error_message"]
+    with sqlite3.connect(db) as conn:  # no scan was written: the engine's tables are not even made
+        assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'scans'").fetchall()
+
+
+def test_json_report_carries_the_request_id_and_the_scan_is_recorded(shop, tmp_path):
+    """Each scan runs as a tracked request; its figures go to the metrics tables."""
+    db = tmp_path / "i.db"
+    report = json.loads(run_cli("scan", shop, "--format", "json", "--db", db).stdout)
+    assert re.fullmatch(r"req-[0-9a-f]{12}", report["request_id"])
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT request_id FROM scans").fetchone()
+        assert row[0] == report["request_id"]
+        assert conn.execute("SELECT count(*) FROM metric_scans").fetchone()[0] == 1
 
 
 def test_bad_option_value_exits_2(shop, tmp_path):
