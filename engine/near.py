@@ -40,7 +40,7 @@ LSH_THRESHOLD = 0.35
 # wrappers, test boilerplate): pairing them all costs its size squared.
 MAX_BAND_BUCKET = 24
 # Verification is the costly step: keep the best-looking candidates only.
-MAX_CANDIDATES = 4
+MAX_CANDIDATES = 3
 _MIN_ESTIMATE = 0.3
 
 _OPERATORS = ("( ) [ ] { } , : . ; @ = -> += -= *= /= //= %= @= &= |= ^= >>= <<= **= "
@@ -192,26 +192,27 @@ def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray,
         return np.empty((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)
     pairs.sort(axis=1)
-    return np.unique(pairs, axis=0)
+    codes = np.unique(pairs[:, 0] * len(sigs) + pairs[:, 1])  # one int per pair: a fast unique
+    return np.stack([codes // len(sigs), codes % len(sigs)], axis=1)
 
 
 def best_candidates(pairs: np.ndarray, sigs: np.ndarray) -> np.ndarray:
-    """At most MAX_CANDIDATES pairs per unit, the highest estimated Jaccard first."""
+    """The pairs among each unit's MAX_CANDIDATES best (by estimated Jaccard, at least
+    _MIN_ESTIMATE): at most twice that many verifications per unit."""
     if not len(pairs):
         return pairs
     estimate = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
-    keep = estimate >= _MIN_ESTIMATE
-    pairs, estimate = pairs[keep], estimate[keep]
-    order = np.argsort(-estimate, kind="stable")
-    taken: dict[int, int] = defaultdict(int)
-    chosen = []
-    for index in order:
-        a, b = pairs[index]
-        if taken[a] < MAX_CANDIDATES and taken[b] < MAX_CANDIDATES:
-            taken[a] += 1
-            taken[b] += 1
-            chosen.append(index)
-    return pairs[np.sort(np.asarray(chosen, dtype=np.int64))]
+    pairs, estimate = pairs[estimate >= _MIN_ESTIMATE], estimate[estimate >= _MIN_ESTIMATE]
+    if not len(pairs):
+        return pairs
+    # Each pair listed under both its units; rank within a unit by estimate.
+    unit = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    index = np.tile(np.arange(len(pairs)), 2)
+    order = np.lexsort((-np.tile(estimate, 2), unit))
+    unit, index = unit[order], index[order]
+    group_start = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
+    rank = np.arange(len(unit)) - np.repeat(group_start, np.diff(np.r_[group_start, len(unit)]))
+    return pairs[np.unique(index[rank < MAX_CANDIDATES])]
 
 
 def cliques(pairs: list[NearPair], verify) -> list[tuple[tuple[int, ...], float]]:

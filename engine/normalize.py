@@ -15,6 +15,7 @@ from __future__ import annotations
 import keyword
 import re
 from bisect import bisect_left
+from functools import lru_cache
 from itertools import accumulate
 from operator import add, sub
 from typing import NamedTuple
@@ -97,11 +98,13 @@ def tokens(source: bytes) -> list[bytes]:
     return [token for _, token in _TOKEN_RE.findall(source + _SENTINEL)][:-1]
 
 
+@lru_cache(maxsize=1 << 16)  # the same names recur across all the clones of a report
 def is_identifier(token: bytes) -> bool:
     """True for a name token that is not a keyword."""
     return bool(_NAME_RE.fullmatch(token)) and not keyword.iskeyword(token.decode("utf-8", "replace"))
 
 
+@lru_cache(maxsize=1 << 16)
 def is_literal(token: bytes) -> bool:
     """True for a string or number token."""
     framed = SEP + token

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import NamedTuple
 
@@ -17,6 +18,8 @@ from engine.records import Clone, Fragment
 
 # A page is one screen of a chat message; asking for more is a bug in the caller.
 MAX_PAGE = 100
+# Rankings kept (scan, path prefix); each is a list of row ids, 100,000 of them ~ 1 MB.
+RANKING_CACHE = 16
 
 
 class ScanInfo(NamedTuple):
@@ -65,6 +68,8 @@ class Index:
         self.path = Path(path)
         self.timeout = timeout
         self._local = threading.local()
+        self._cache_lock = threading.Lock()
+        self._ranking: OrderedDict[tuple[int, str], list[int]] = OrderedDict()
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -117,24 +122,46 @@ class Index:
             raise ValueError(f"a page holds 1..{MAX_PAGE} clones, not {limit}")
         offset = max(0, offset)
         prefix = prefix.strip().lstrip("./") if prefix not in ("", ".", "./") else ""
-        if prefix:
-            # A range on the path instead of LIKE: '%' and '_' in paths stay literal.
-            where = ("scan_id = ? AND id IN (SELECT clone_row FROM fragments "
-                     "WHERE path >= ? AND path < ?)")
-            params: tuple[object, ...] = (scan.id, prefix, prefix + "\U0010ffff")
-            total = self._rows(f"SELECT COUNT(*) FROM clones WHERE {where}", params)[0][0]
-        else:
-            where, params = "scan_id = ?", (scan.id,)
-            total = scan.clone_count
-        rows = self._rows(
-            f"SELECT id, clone_id, kind, similarity, lines, tokens, suggestion FROM clones "
-            f"WHERE {where} ORDER BY lines DESC, tokens DESC, id LIMIT ? OFFSET ?",
-            (*params, limit, offset))
+        ranked = self._ranked(scan.id, prefix)
+        wanted = ranked[offset:offset + limit]
+        rows = []
+        if wanted:
+            by_id = {row[0]: row for row in self._rows(
+                f"SELECT id, clone_id, kind, similarity, lines, tokens, suggestion FROM clones "
+                f"WHERE id IN ({', '.join('?' * len(wanted))})", tuple(wanted))}
+            rows = [by_id[row_id] for row_id in wanted if row_id in by_id]
+        total = len(ranked)
         fragments = self._fragments([row[0] for row in rows])
         clones = tuple(Clone(clone_id, kind, similarity, lines, tokens,
                              tuple(fragments.get(row_id, ())), suggestion)
                        for row_id, clone_id, kind, similarity, lines, tokens, suggestion in rows)
         return ClonePage(scan, clones, offset, total, prefix)
+
+    def _ranked(self, scan_id: int, prefix: str) -> list[int]:
+        """Row ids of a scan's clones under a prefix, largest first; cached, as a stored scan never changes.
+
+        Ranking 100,000 clones (or filtering their fragments by path) costs tens of
+        milliseconds; paging through the same list again costs nothing.
+        """
+        key = (scan_id, prefix)
+        with self._cache_lock:
+            if key in self._ranking:
+                self._ranking.move_to_end(key)
+                return self._ranking[key]
+        if prefix:
+            # A range on the path instead of LIKE: '%' and '_' in paths stay literal.
+            rows = self._rows("SELECT id FROM clones WHERE scan_id = ? AND id IN (SELECT clone_row "
+                              "FROM fragments WHERE path >= ? AND path < ?) "
+                              "ORDER BY lines DESC, tokens DESC, id", (scan_id, prefix, prefix + "\U0010ffff"))
+        else:
+            rows = self._rows("SELECT id FROM clones WHERE scan_id = ? ORDER BY lines DESC, tokens DESC, id",
+                              (scan_id,))
+        ranked = [row_id for (row_id,) in rows]
+        with self._cache_lock:
+            self._ranking[key] = ranked
+            while len(self._ranking) > RANKING_CACHE:
+                self._ranking.popitem(last=False)
+        return ranked
 
     def clone(self, clone_id: str) -> tuple[Clone, ScanInfo] | None:
         """A clone by its id, as the newest scan that holds it stored it."""

@@ -11,6 +11,7 @@ import gc
 import hashlib
 import json
 import multiprocessing
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
@@ -155,9 +156,12 @@ def _run(jobs: list[_Job], workers: int, progress: Progress | None) -> Iterator[
     if workers <= 1 or total < _POOL_MIN_FILES:
         results: Iterable[FileResult] = map(_work, jobs)
     else:
-        parameters()  # made once here, inherited by every worker
+        parameters()  # made once here, inherited by every forked worker
         gc.freeze()
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+        # Forking a process that runs other threads (the bot's /scan) can copy a
+        # held lock into the child and hang it; a fork server starts clean.
+        method = "fork" if threading.active_count() == 1 else "forkserver"
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
                                    initializer=_init_worker)
         results = pool.map(_work, jobs, chunksize=max(1, min(32, total // (workers * 8))))
     try:

@@ -124,3 +124,17 @@ def test_noise_settings_report_more(shop, tmp_path, settings):
     quiet = run(shop, tmp_path / "a.db", min_tokens=10, min_lines=3)
     loud = run(shop, tmp_path / "b.db", min_tokens=10, min_lines=3, **settings)
     assert len(loud["clones"]) > len(quiet["clones"])
+
+
+def test_a_scan_from_a_worker_thread_finishes(shop, tmp_path):
+    """With other threads running (the bot's /scan), the pool starts from a fork server."""
+    import threading
+
+    for i in range(70):
+        shutil.copy(shop / "catalog" / "search.py", shop / "catalog" / f"search_{i}.py")
+    results = []
+    worker = threading.Thread(target=lambda: results.append(
+        scan([shop], Settings(jobs=2), tmp_path / "i.db")))
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive() and results[0].stats.files_parsed == 80

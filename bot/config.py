@@ -1,0 +1,135 @@
+"""The bot's configuration: who may do what, where alerts go, and the defaults of each command.
+
+Read from a TOML file (`--config`); every key is optional:
+
+    admins = [111111111]              # Telegram user ids
+    power_users = [222222222]
+    users = [333333333]
+    alert_chat_id = -1001234567890    # where alerts are pushed; none: alerts are not pushed
+    github_token = "ghp_..."          # optional; else $GITHUB_TOKEN; shown in /health
+    scan_root = "/srv/repo"           # /scan PATH is resolved under it (default: the current folder)
+    alert_interval = "30s"            # how often the alert rules are evaluated; "0s" turns it off
+    page_size = 5                     # clones per /duplicates page
+
+    [permissions]                     # override the default role of a command
+    dashboard = "user"
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.exceptions import ConfigError
+
+Role = Literal["user", "power_user", "admin"]
+ROLES: tuple[Role, ...] = ("user", "power_user", "admin")
+
+# The seed design's permission table; /start and /help are open to every known user.
+DEFAULT_PERMISSIONS: dict[str, Role] = {
+    "start": "user", "help": "user", "status": "user", "health": "user", "duplicates": "user",
+    "dashboard": "power_user",
+    "errors": "admin", "latency": "admin", "triage": "admin", "alerts": "admin",
+    "silence": "admin", "scan": "admin",
+}
+
+# The user id the console acts as when the configuration names no admin.
+CONSOLE_USER_ID = 1
+
+
+class BotConfig(BaseModel):
+    """Everything the bot is told by its configuration file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    admins: tuple[int, ...] = ()
+    power_users: tuple[int, ...] = ()
+    users: tuple[int, ...] = ()
+    alert_chat_id: int | None = None
+    github_token: str | None = Field(None, repr=False)
+    github_api: str = "https://api.github.com"
+    scan_root: Path = Path(".")
+    alert_interval: float = Field(30.0, ge=0.0, description="seconds between alert evaluations")
+    page_size: int = Field(5, ge=1, le=20)
+    permissions: dict[str, Role] = Field(default_factory=dict)
+
+    @field_validator("alert_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        from metrics.clock import parse_duration
+        from metrics.exceptions import ConfigError as DurationError
+
+        try:
+            return parse_duration(value)
+        except DurationError as exc:
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("permissions")
+    @classmethod
+    def _known_commands(cls, value: dict[str, Role]) -> dict[str, Role]:
+        unknown = sorted(set(value) - set(DEFAULT_PERMISSIONS))
+        if unknown:
+            raise ValueError(f"unknown command(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(sorted(DEFAULT_PERMISSIONS))}")
+        return value
+
+    def role_of(self, user_id: int | None) -> Role | None:
+        """The highest role the user id is listed under, or None for a stranger."""
+        if user_id is None:
+            return None
+        for role, ids in (("admin", self.admins), ("power_user", self.power_users),
+                          ("user", self.users)):
+            if user_id in ids:
+                return role  # type: ignore[return-value]
+        return None
+
+    def required_role(self, command: str) -> Role:
+        """The least role that may run a command (unknown commands need admin)."""
+        return self.permissions.get(command) or DEFAULT_PERMISSIONS.get(command, "admin")
+
+    def allows(self, user_id: int | None, command: str) -> bool:
+        """Whether the user may run the command."""
+        role = self.role_of(user_id)
+        return role is not None and ROLES.index(role) >= ROLES.index(self.required_role(command))
+
+    def commands_for(self, role: Role) -> list[str]:
+        """The commands a role may run, in the order of the help text."""
+        rank = ROLES.index(role)
+        return [c for c in DEFAULT_PERMISSIONS if ROLES.index(self.required_role(c)) <= rank]
+
+    def console_user(self) -> tuple[BotConfig, int]:
+        """This config and the admin id the console speaks as (a stand-in admin when none is set)."""
+        if self.admins:
+            return self, self.admins[0]
+        return self.model_copy(update={"admins": (CONSOLE_USER_ID,)}), CONSOLE_USER_ID
+
+    @property
+    def github(self) -> str | None:
+        """The GitHub token from the file, else from $GITHUB_TOKEN."""
+        return self.github_token or os.environ.get("GITHUB_TOKEN") or None
+
+
+def load_config(path: Path | None) -> BotConfig:
+    """Read and validate the TOML file; None gives the defaults (nobody may use the bot)."""
+    if path is None:
+        return BotConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"configuration file {path} does not exist") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the configuration file {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    try:
+        config = BotConfig(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise ConfigError(f"{path}: bad value for '{key}': {first['msg']}") from exc
+    if not config.scan_root.is_absolute():
+        config = config.model_copy(update={"scan_root": (path.parent / config.scan_root).resolve()})
+    return config

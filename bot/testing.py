@@ -1,0 +1,276 @@
+"""A local stand-in of the Telegram Bot API (and GitHub's /rate_limit), for tests and benchmarks.
+
+    with FakeBotApi() as api:
+        app = build_application(config, api.token, db, base_url=api.base_url)
+        api.push_command(42, "/status")
+        api.wait_for(lambda: api.sent(chat_id=42))
+
+A stdlib ThreadingHTTPServer on 127.0.0.1 and a free port. It answers the
+methods the bot uses (getMe, deleteWebhook, getUpdates with scripted updates
+and long polling, sendMessage, editMessageText, sendDocument as multipart,
+answerCallbackQuery, setMyCommands) and records every call. Every wait is
+bounded in time.
+"""
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlparse
+
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "CodeBot", "username": "codebot_test_bot",
+            "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+# Long polls are cut short so that a stopping bot never waits long on the stand-in.
+MAX_POLL_S = 0.25
+
+
+class Call(NamedTuple):
+    """One Bot API call the stand-in received."""
+
+    method: str
+    params: dict[str, Any]
+    files: dict[str, tuple[str, bytes]]
+    at: float
+
+
+# Strings travel as they are; everything else is JSON (python-telegram-bot's RequestData).
+_PLAIN = frozenset({"text", "caption", "callback_query_id", "data", "parse_mode", "url", "description"})
+
+
+def _decode(key: str, value: str) -> Any:
+    if key in _PLAIN:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class FakeBotApi:
+    """The stand-in server: scripted updates in, recorded calls out."""
+
+    def __init__(self, token: str = "123456:TEST-token") -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.answers: dict[int, queue.Queue[Call]] = {}
+        self.github_core = {"limit": 5000, "remaining": 4321, "reset": int(time.time()) + 1800, "used": 679}
+        self._updates: list[dict[str, Any]] = []
+        self._next_update = 1
+        self._next_message = 1000
+        self._confirmed = 0
+        self._cond = threading.Condition()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-bot-api",
+                                        daemon=True)
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    @property
+    def github_api(self) -> str:
+        return f"http://127.0.0.1:{self.port}/github"
+
+    def __enter__(self) -> FakeBotApi:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- scripting updates -------------------------------------------------------------
+
+    def _push(self, payload: dict[str, Any]) -> int:
+        with self._cond:
+            update_id = self._next_update
+            self._next_update += 1
+            self._updates.append({"update_id": update_id, **payload})
+            self._cond.notify_all()
+        return update_id
+
+    def push_command(self, user_id: int, text: str, chat_id: int | None = None) -> int:
+        """Queue a message with a command from a user (in their private chat unless told)."""
+        chat = chat_id if chat_id is not None else user_id
+        command = text.split()[0]
+        with self._cond:
+            self._next_message += 1
+            message_id = self._next_message
+        return self._push({"message": {
+            "message_id": message_id, "date": int(time.time()),
+            "chat": {"id": chat, "type": "private" if chat > 0 else "group", "title": "team"},
+            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
+            "text": text, "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}]}})
+
+    def push_button(self, user_id: int, data: str, message: dict[str, Any]) -> int:
+        """Queue a press of an inline button with `data` under a message the bot sent."""
+        return self._push({"callback_query": {
+            "id": f"cb{self._next_update}", "chat_instance": "ci",
+            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
+            "message": message, "data": data}})
+
+    @property
+    def confirmed(self) -> int:
+        """The highest update id the bot has confirmed (by asking for a later offset)."""
+        return self._confirmed
+
+    @property
+    def pushed(self) -> int:
+        return self._next_update - 1
+
+    # -- reading what the bot did ------------------------------------------------------
+
+    def sent(self, method: str | tuple[str, ...] = ("sendMessage", "sendDocument", "editMessageText"),
+             chat_id: int | None = None) -> list[Call]:
+        """Calls of these methods (to this chat), in order."""
+        methods = (method,) if isinstance(method, str) else method
+        with self._cond:
+            return [c for c in self.calls if c.method in methods
+                    and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)]
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until `predicate()` is truthy and return it; AssertionError after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out after {timeout}s waiting for the bot; calls: "
+                                         f"{[c.method for c in self.calls][-20:]}")
+                self._cond.wait(min(left, 0.2))
+
+    def answer_queue(self, chat_id: int) -> queue.Queue[Call]:
+        """A queue receiving every message the bot sends to one chat (for load tests)."""
+        with self._cond:
+            return self.answers.setdefault(chat_id, queue.Queue())
+
+    # -- the server side ---------------------------------------------------------------
+
+    def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        with self._cond:
+            self._next_message += 1
+            message_id = self._next_message
+        chat = int(params.get("chat_id", 0))
+        message = {"message_id": message_id, "date": int(time.time()), "from": BOT_USER,
+                   "chat": {"id": chat, "type": "private" if chat > 0 else "group", "title": "team"}, **extra}
+        if "reply_markup" in params and isinstance(params["reply_markup"], dict):
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        wait = min(float(params.get("timeout") or 0), MAX_POLL_S)
+        deadline = time.monotonic() + wait
+        with self._cond:
+            if offset:
+                self._confirmed = max(self._confirmed, offset - 1)
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and time.monotonic() < deadline:
+                self._cond.wait(deadline - time.monotonic())
+            return list(self._updates[: int(params.get("limit") or 100)])
+
+    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "getMe":
+            return 200, {"ok": True, "result": BOT_USER}
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        if method in ("sendMessage", "editMessageText"):
+            return 200, {"ok": True, "result": self._message(params, text=str(params.get("text", "")))}
+        if method == "sendDocument":
+            return 200, {"ok": True, "result": self._message(params, document={
+                "file_id": "doc1", "file_unique_id": "udoc1", "file_name": "report.html"},
+                caption=str(params.get("caption", "")))}
+        if method in ("deleteWebhook", "setMyCommands", "answerCallbackQuery", "deleteMyCommands",
+                      "sendChatAction", "close", "logOut"):
+            return 200, {"ok": True, "result": True}
+        return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+    def _record(self, call: Call) -> None:
+        with self._cond:
+            self.calls.append(call)
+            target = self.answers.get(int(call.params.get("chat_id", 0) or 0))
+            self._cond.notify_all()
+        if target is not None and call.method in ("sendMessage", "sendDocument"):
+            target.put(call)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stall
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet tests
+                pass
+
+            def _reply(self, status: int, payload: dict[str, Any]) -> None:
+                body = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the bot gave up on a long poll while stopping
+
+            def do_GET(self) -> None:  # noqa: N802
+                if urlparse(self.path).path == "/github/rate_limit":
+                    self._reply(200, {"resources": {"core": api.github_core}})
+                else:
+                    self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parts = urlparse(self.path).path.split("/")
+                method = parts[-1]
+                if len(parts) < 3 or parts[-2] != f"bot{api.token}":
+                    self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+                    return
+                params, files = self._parse(body)
+                status, payload = api._answer(method, params)
+                api._record(Call(method, params, files, time.monotonic()))
+                self._reply(status, payload)
+
+            def _parse(self, body: bytes) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
+                kind = self.headers.get("Content-Type", "")
+                params: dict[str, Any] = {}
+                files: dict[str, tuple[str, bytes]] = {}
+                if kind.startswith("multipart/form-data"):
+                    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                        f"Content-Type: {kind}\r\n\r\n".encode() + body)
+                    for part in message.iter_parts():
+                        name = part.get_param("name", header="content-disposition")
+                        filename = part.get_filename()
+                        payload = part.get_payload(decode=True) or b""
+                        if filename:
+                            files[str(name)] = (filename, payload)
+                        else:
+                            params[str(name)] = _decode(str(name), payload.decode())
+                elif body:
+                    for key, values in parse_qs(body.decode(), keep_blank_values=True).items():
+                        params[key] = _decode(key, values[-1])
+                return params, files
+
+        return Handler
