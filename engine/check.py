@@ -19,13 +19,12 @@ from collections.abc import Set
 from pathlib import Path
 from typing import NamedTuple
 
-import pathspec
 import xxhash
 
 from engine import baseline
 from engine.config import Settings
 from engine.detect import detect
-from engine.discover import DEFAULT_EXCLUDES, language_of
+from engine.discover import is_excluded, language_of
 from engine.exceptions import StoreError, UsageError
 from engine.fingerprint import fingerprint_file, unpack_columns
 from engine.match import Corpus
@@ -177,7 +176,6 @@ def _tombstone(corpus: Corpus, paths: Set[str]) -> set[str]:
 def _targets(files: list[Path], root: Path, settings: Settings
              ) -> tuple[dict[str, tuple[str, str]], list[SkippedFile]]:
     """The given files to read (absolute path -> relative path, language) and those skipped."""
-    excluded = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_EXCLUDES, *settings.exclude])
     targets: dict[str, tuple[str, str]] = {}
     skipped: list[SkippedFile] = []
     for file in files:
@@ -191,7 +189,7 @@ def _targets(files: list[Path], root: Path, settings: Settings
         language = language_of(path.name)
         if language is None or (settings.lang and language not in settings.lang):
             skipped.append(SkippedFile(rel, "not a source file CodeBot reads"))
-        elif excluded.match_file(rel):
+        elif is_excluded(rel, settings.exclude):
             skipped.append(SkippedFile(rel, "excluded by the settings"))
         else:
             targets[str(path)] = (rel, language)

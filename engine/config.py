@@ -44,8 +44,6 @@ class Settings(BaseModel):
 
     def fingerprint_key(self) -> str:
         """What stored fingerprints depend on: a change here means parsing again."""
-        from engine.fingerprint import FINGERPRINT_VERSION
-
         return ",".join(str(int(flag)) for flag in self.noise_policy) + f";v{FINGERPRINT_VERSION}"
 
 

@@ -1,6 +1,11 @@
 """All detectors over one corpus, merged into one list of reported clones."""
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,40 +24,93 @@ class KeyedClone(NamedTuple):
     key: str
 
 
+class _Pending(NamedTuple):
+    """A clone found, waiting for its suggestion."""
+
+    kind: str
+    key: str
+    fragments: tuple[Fragment, ...]
+    tokens: int
+    similarity: float | None
+
+
+# Below this many suggestions to write, starting worker processes costs more than it saves.
+_POOL_MIN_CLONES = 400
+
+
 def detect(corpus: Corpus, settings: Settings, root: Path,
-           seed_files: set[int] | None = None) -> list[KeyedClone]:
+           seed_files: set[int] | None = None, previous: Mapping[str, Clone] | None = None,
+           ) -> list[KeyedClone]:
     """Exact, renamed and near-miss clone classes of the corpus, with suggestions.
 
     `seed_files` limits the result to clones touching those files (see
-    `match.clone_groups`).
+    `match.clone_groups`). A clone of `previous` (by key) with the same
+    fragments keeps its suggestion instead of reading its files again.
     """
     groups = clone_groups(corpus, settings.min_lines, settings.min_tokens, seed_files)
-    texts = FragmentTexts(root)
-    clones = []
+    pending = []
     taken = []
     for number, group in enumerate(groups):
         fragments = fragments_of(corpus, group)
         _, tokens = group_size(corpus, group)
-        kind = "exact" if group.exact else "renamed"
-        clones.append(_keyed(kind, group.key, fragments, tokens, texts))
+        pending.append(_Pending("exact" if group.exact else "renamed", f"{group.key:016x}",
+                                fragments, tokens, None))
         taken += [(corpus.file_of[s], f.start_line, f.end_line, number)
                   for s, f in zip(group.starts, fragments)]
     for group in near_groups(corpus, settings.min_lines, settings.min_tokens, settings.threshold,
                              taken, seed_files):
         fragments = tuple(Fragment(corpus.paths[corpus.file_of[first]], corpus.start_line[first],
                                    corpus.end_line[last]) for first, last in group.fragments)
-        clones.append(_keyed("near", group.key, fragments, group.tokens, texts, group.similarity))
+        pending.append(_Pending("near", f"{group.key:016x}", fragments, group.tokens,
+                                group.similarity))
+    return _with_suggestions(pending, root, settings.worker_count, previous or {})
+
+
+def _with_suggestions(pending: list[_Pending], root: Path, workers: int,
+                      previous: Mapping[str, Clone]) -> list[KeyedClone]:
+    advice: dict[int, tuple[str, float]] = {}
+    for index, item in enumerate(pending):
+        old = previous.get(item.key)
+        if old is not None and old.fragments == item.fragments:
+            advice[index] = (old.suggestion, old.similarity)
+    todo = [i for i in range(len(pending)) if i not in advice]
+    if workers > 1 and len(todo) >= _POOL_MIN_CLONES:
+        chunks = [todo[i::workers * 4] for i in range(workers * 4)]
+        context = multiprocessing.get_context(
+            "fork" if threading.active_count() == 1 else "forkserver")
+        gc.freeze()  # forked workers must not collect (and so copy) the parent's big heap
+        try:
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=gc.disable) as pool:
+                for chunk, results in zip(chunks, pool.map(
+                        _advise, [(root, [pending[i] for i in chunk]) for chunk in chunks])):
+                    advice.update(zip(chunk, results))
+        finally:
+            gc.unfreeze()
+    else:
+        advice.update(zip(todo, _advise((root, [pending[i] for i in todo]))))
+    clones = []
+    for index, item in enumerate(pending):
+        text, similarity = advice[index]
+        clones.append(KeyedClone(Clone(f"c{item.key[:12]}", item.kind,  # type: ignore[arg-type]
+                                       similarity, _span(item.fragments[0]), item.tokens,
+                                       item.fragments, text), item.key))
     return clones
 
 
-def _keyed(kind: str, key: int, fragments: tuple[Fragment, ...], tokens: int,
-           texts: FragmentTexts, similarity: float | None = None) -> KeyedClone:
-    span = fragments[0].end_line - fragments[0].start_line + 1
-    advice, token_similarity = suggestion(kind, [texts.get(f) for f in fragments], span, similarity)
-    hex_key = f"{key:016x}"
-    return KeyedClone(Clone(f"c{hex_key[:12]}", kind,  # type: ignore[arg-type]
-                            token_similarity if similarity is None else similarity,
-                            span, tokens, fragments, advice), hex_key)
+def _advise(job: tuple[Path, list[_Pending]]) -> list[tuple[str, float]]:
+    """Suggestions (and token similarities) for a batch of clones; runs in a worker."""
+    root, items = job
+    texts = FragmentTexts(root)
+    results = []
+    for item in items:
+        text, token_similarity = suggestion(item.kind, [texts.get(f) for f in item.fragments],
+                                            _span(item.fragments[0]), item.similarity)
+        results.append((text, token_similarity if item.similarity is None else item.similarity))
+    return results
+
+
+def _span(fragment: Fragment) -> int:
+    return fragment.end_line - fragment.start_line + 1
 
 
 class FragmentTexts:

@@ -316,6 +316,7 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
         score = similarity(codes(x), codes(y))
         return score if score >= threshold else None
 
+    pairs = pairs[_may_reach(corpus, pairs, threshold, codes)]
     spans = _spans_by_file(taken)
     verified = []
     for x, y in pairs.tolist():
@@ -328,6 +329,25 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
         key = class_key([corpus.renamed[corpus.near_unit[m]] for m in members])
         groups.append(NearGroup(key, round(low, 3), fragments, int(tokens[members[0]])))
     return _drop_nested_groups(corpus, groups)
+
+
+def _may_reach(corpus: Corpus, pairs: np.ndarray, threshold: float, codes) -> np.ndarray:
+    """A cheap bound first: the LCS cannot exceed the shared multiset of token codes,
+    so pairs whose bound is under the threshold skip the alignment (about a third)."""
+    if not len(pairs):
+        return np.zeros(0, dtype=bool)
+    units = np.unique(pairs)
+    row = {unit: i for i, unit in enumerate(units.tolist())}
+    bags = np.zeros((len(units), 256), dtype=np.int32)
+    lengths = np.zeros(len(units), dtype=np.int64)
+    for i, unit in enumerate(units.tolist()):
+        text = np.frombuffer(codes(unit), dtype=np.uint8)
+        bags[i] = np.bincount(text, minlength=256)
+        lengths[i] = len(text)
+    a = np.fromiter(map(row.__getitem__, pairs[:, 0].tolist()), dtype=np.int64, count=len(pairs))
+    b = np.fromiter(map(row.__getitem__, pairs[:, 1].tolist()), dtype=np.int64, count=len(pairs))
+    bound = 2 * np.minimum(bags[a], bags[b]).sum(axis=1) / np.maximum(lengths[a] + lengths[b], 1)
+    return bound >= threshold
 
 
 def _spans_by_file(taken: Sequence[tuple[int, int, int, int]]) -> dict[int, list[tuple[int, int, int]]]:

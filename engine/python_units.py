@@ -98,9 +98,8 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
         return keys
 
     def simple(node: ast.stmt) -> int:
-        start, _ = start_of(node)
-        exact, renamed, count = hashes(
-            start, line_starts[node.end_lineno - 1] + node.end_col_offset)
+        exact, renamed, count = hashes(line_starts[node.lineno - 1] + node.col_offset,
+                                       line_starts[node.end_lineno - 1] + node.end_col_offset)
         if not report_data and _is_data(node):
             renamed = exact
         noise = _is_noise(node, policy)
@@ -120,8 +119,9 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
             stmts = getattr(node, field, None)
             if stmts:
                 bodies.append((-1, stmts))
-        for handler in getattr(node, "handlers", ()):
-            bodies.insert(1, (line_starts[handler.lineno - 1] + handler.col_offset, handler.body))
+        for position, handler in enumerate(getattr(node, "handlers", ()), 1):
+            bodies.insert(position, (line_starts[handler.lineno - 1] + handler.col_offset,
+                                     handler.body))
         for case in getattr(node, "cases", ()):
             pattern = case.pattern
             bodies.append((line_starts[pattern.lineno - 1] + pattern.col_offset, case.body))
@@ -186,16 +186,26 @@ def _body_start(body: list[ast.stmt], line_starts: list[int]) -> int:
 
 
 def _is_data(node: ast.stmt) -> bool:
-    """A statement whose value is a literal table: its contents are the point."""
+    """A statement whose value is a literal table — a container of constants, or a call
+    fed only such (`table.update({...})`), or a string over several lines: its
+    contents are the point, so it matches only an identical copy."""
     value = getattr(node, "value", None)
-    if not isinstance(value, _DATA_CONTAINERS):
+    if isinstance(value, ast.Constant):
+        return isinstance(value.value, (str, bytes)) and value.end_lineno > value.lineno
+    if isinstance(value, ast.Call):
+        arguments = [*value.args, *(k.value for k in value.keywords)]
+        if not arguments or not all(isinstance(a, (*_DATA_CONTAINERS, ast.Constant))
+                                    for a in arguments):
+            return False
+    elif not isinstance(value, _DATA_CONTAINERS):
         return False
-    constants = 0
+    constants = containers = 0
     for sub in ast.walk(value):
         if not isinstance(sub, _DATA_NODES):
             return False
         constants += isinstance(sub, ast.Constant)
-    return constants >= 3
+        containers += isinstance(sub, _DATA_CONTAINERS)
+    return constants >= 3 and containers > 0
 
 
 def _is_noise(node: ast.stmt, policy: NoisePolicy) -> bool:

@@ -35,7 +35,7 @@ Progress = Callable[[int, int], None]
 # Below this many files to parse, starting worker processes costs more than it saves.
 _POOL_MIN_FILES = 64
 
-_Job = tuple[str, str, str, int, object]
+_Job = tuple[str, str, str, int, object, int]  # fingerprint_file's arguments, then the size
 
 
 def default_db_path(root: Path) -> Path:
@@ -88,7 +88,11 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
                 blob = fingerprinted[path].blob if path in fingerprinted else blobs.get(current[path].id)
                 if blob:
                     corpus.add_file(_rel(path, root), *unpack_columns(blob))
-            keyed = detect(corpus, settings, root)
+            # Suggestions of clones untouched by this scan's changes are kept.
+            changed = {_rel(path, root) for path in fingerprinted}
+            previous = {key: clone for clone, key in store.clones_of_scan(last.id)
+                        if not any(f.path in changed for f in clone.fragments)} if last else {}
+            keyed = detect(corpus, settings, root, previous=previous)
         clones = [c for c, _ in keyed]
         accepted = baseline.accepted_of(keyed) if update_baseline else baseline.load(root, store)
         if accepted is not None:
@@ -136,12 +140,12 @@ def _plan(files: list[SourceFile], known: dict[str, KnownFile], fingerprint_key:
             reused.append(path)
         else:
             jobs.append((path, file.language, row.hash if fresh else "",
-                         settings.max_file_size, policy))
+                         settings.max_file_size, policy, file.size))
     return reused, jobs
 
 
 def _work(job: _Job) -> FileResult:
-    return fingerprint_file(*job)  # type: ignore[arg-type]
+    return fingerprint_file(*job[:5])  # type: ignore[arg-type]
 
 
 def _init_worker() -> None:
@@ -163,7 +167,9 @@ def _run(jobs: list[_Job], workers: int, progress: Progress | None) -> Iterator[
         method = "fork" if threading.active_count() == 1 else "forkserver"
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
                                    initializer=_init_worker)
-        results = pool.map(_work, jobs, chunksize=max(1, min(32, total // (workers * 8))))
+        # Biggest files first, small chunks: no worker is left with a big file at the end.
+        jobs = sorted(jobs, key=lambda job: -job[5])
+        results = pool.map(_work, jobs, chunksize=max(1, min(8, total // (workers * 16))))
     try:
         for done, result in enumerate(results, 1):
             if progress:

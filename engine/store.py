@@ -216,16 +216,18 @@ class Store:
                  stats.tokens, stats.duplicated_lines, stats.duplication_pct, stats.files_reused,
                  stats.files_parsed, stats.files_skipped, len(clones), len(new_keys)])
             scan_id = cursor.lastrowid
-            for clone, key in clones:
-                row = db.execute(
-                    "INSERT INTO clones (scan_id, clone_id, key, kind, similarity, lines, tokens, "
-                    "suggestion, is_new) VALUES (?,?,?,?,?,?,?,?,?)",
-                    [scan_id, clone.id, key, clone.kind, clone.similarity, clone.lines,
-                     clone.tokens, clone.suggestion, int(key in new_keys)]).lastrowid
-                db.executemany(
-                    "INSERT INTO fragments VALUES (?,?,?,?,?)",
-                    [(row, i, f.path, f.start_line, f.end_line)
-                     for i, f in enumerate(clone.fragments)])
+            # Row ids given here, so clones and fragments go in two batched statements.
+            first_row = db.execute("SELECT coalesce(max(id), 0) + 1 FROM clones").fetchone()[0]
+            db.executemany(
+                "INSERT INTO clones (id, scan_id, clone_id, key, kind, similarity, lines, tokens, "
+                "suggestion, is_new) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(first_row + n, scan_id, clone.id, key, clone.kind, clone.similarity, clone.lines,
+                  clone.tokens, clone.suggestion, int(key in new_keys))
+                 for n, (clone, key) in enumerate(clones)])
+            db.executemany(
+                "INSERT INTO fragments VALUES (?,?,?,?,?)",
+                [(first_row + n, i, f.path, f.start_line, f.end_line)
+                 for n, (clone, _) in enumerate(clones) for i, f in enumerate(clone.fragments)])
             self._prune_old_clones(root)
         return scan_id
 

@@ -10,6 +10,8 @@ from engine.normalize import is_identifier, is_literal, tokens
 _DEF_RE = re.compile(r"^\s*(?:@.*\n\s*)*(?:async\s+)?(?:def|class)\s+(\w+)", re.MULTILINE)
 
 
+# A suggestion names a few parameters; pairing them needs only the start of the copies.
+_PAIRING_TOKENS = 400
 _DOC_QUOTES = (b'"""', b"'''")
 
 
@@ -21,13 +23,14 @@ class Difference(NamedTuple):
     similarity: float
 
 
-def differences(first: str, other: str) -> Difference:
+def differences(first: str, other: str, measure: bool = True) -> Difference:
     """Token-by-token comparison of two copies.
 
     Docstrings are left out. Copies of one length (exact and renamed ones)
     align token by token; edited copies are compared by the longest common
-    subsequence of their tokens, and their differing names and literals are
-    paired in order of appearance.
+    subsequence of their tokens (skipped when `measure` is False: the caller
+    has a similarity already), and their differing names and literals are
+    paired by the tokens around them.
     """
     a = [t for t in tokens(first.encode()) if t[-3:] not in _DOC_QUOTES]
     b = [t for t in tokens(other.encode()) if t[-3:] not in _DOC_QUOTES]
@@ -37,8 +40,8 @@ def differences(first: str, other: str) -> Difference:
         pairs = [(x, y) for x, y in zip(a, b) if x != y]
         similarity = 1 - len(pairs) / len(a)
     else:
-        pairs = _paired_by_context(a, b)
-        similarity = _token_similarity(a, b)
+        pairs = _paired_by_context(a[:_PAIRING_TOKENS], b[:_PAIRING_TOKENS])
+        similarity = _token_similarity(a, b) if measure else 0.0
     names: dict[tuple[str, str], None] = {}
     literals: dict[tuple[str, str], None] = {}
     for x, y in pairs:
@@ -98,7 +101,7 @@ def suggestion(kind: str, texts: list[str], lines: int,
     if kind == "exact":
         return (f"Identical code in {copies} places: keep one `{name}` and call it from the "
                 f"others; saves about {saved} lines.", 1.0)
-    diffs = [differences(texts[0], other) for other in texts[1:]]
+    diffs = [differences(texts[0], other, measure=aligned is None) for other in texts[1:]]
     similarity = min(d.similarity for d in diffs) if aligned is None else aligned
     names = dict.fromkeys(pair for d in diffs for pair in d.names)
     literals = dict.fromkeys(pair for d in diffs for pair in d.literals)

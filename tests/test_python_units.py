@@ -102,3 +102,13 @@ def test_handlers_and_cases_are_part_of_the_compound_hash():
     case_one = top("match x:\n    case [a]:\n        f(a)\n")[0]
     case_two = top("match x:\n    case {'k': a}:\n        f(a)\n")[0]
     assert case_one.renamed != case_two.renamed
+
+
+def test_tables_passed_to_a_call_and_long_strings_are_data():
+    """`table.update({...})` and a multi-line string keep their contents in the renamed hash."""
+    one = top("m.update({1: 'a', 2: 'b', 3: 'c'})\nT = '''x\ny'''\n")
+    two = top("m.update({4: 'd', 5: 'e', 6: 'f'})\nT = '''p\nq'''\n")
+    assert [u.renamed for u in one] != [u.renamed for u in two]
+    assert [u.renamed == u.exact for u in one] == [True, True]
+    call = top("self.assertEqual(f(x), [1, 2, 3])\n")[0]
+    assert call.renamed != call.exact  # a check, not a table: renamed as usual
