@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import keyword
 from collections import defaultdict
-from itertools import combinations, repeat
-from typing import NamedTuple, Sequence
-
 from functools import lru_cache
+from itertools import combinations, repeat
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
-import numpy as np
+# numpy is imported inside the functions that use it: it loads in 0.1 s, which
+# only scans that do near-miss work should pay (an unchanged rescan does none).
+if TYPE_CHECKING:
+    import numpy as np
 
 from engine.match import Corpus
 from engine.normalize import hash64
@@ -65,6 +67,7 @@ def parameters() -> _Parameters:
     here, when near-miss work is first needed — a scan that reuses everything
     never pays it; a scan that parses calls this before forking its pool.
     """
+    import numpy as np
     from datasketch import MinHash
     from datasketch.lsh import _optimal_param
 
@@ -99,6 +102,7 @@ def signatures(codes: bytes, near: Sequence[NearUnit]) -> bytes:
     A shingle is SHINGLE consecutive renamed tokens: an edited statement keeps
     most of its shingles, so an edited copy keeps a high Jaccard similarity.
     """
+    import numpy as np
     near = [n for n in near if n.token_stop - n.token_first >= SHINGLE]
     if not near:
         return b""
@@ -166,6 +170,7 @@ def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray,
     With `seeds` (a mask), only buckets holding a seed row are paired — the
     cost is then a hash of every row per band, with no sort of them all.
     """
+    import numpy as np
     all_rows = np.flatnonzero(eligible)
     found: list[np.ndarray] = []
     mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
@@ -199,6 +204,7 @@ def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray,
 def best_candidates(pairs: np.ndarray, sigs: np.ndarray) -> np.ndarray:
     """The pairs among each unit's MAX_CANDIDATES best (by estimated Jaccard, at least
     _MIN_ESTIMATE): at most twice that many verifications per unit."""
+    import numpy as np
     if not len(pairs):
         return pairs
     estimate = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
@@ -279,6 +285,7 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
     (file, start line, end line, clone number): a pair lying in two fragments
     of one such clone is not reported again.
     """
+    import numpy as np
     count = len(corpus.near_unit)
     if count < 2:
         return []
@@ -334,6 +341,7 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
 def _may_reach(corpus: Corpus, pairs: np.ndarray, threshold: float, codes) -> np.ndarray:
     """A cheap bound first: the LCS cannot exceed the shared multiset of token codes,
     so pairs whose bound is under the threshold skip the alignment (about a third)."""
+    import numpy as np
     if not len(pairs):
         return np.zeros(0, dtype=bool)
     units = np.unique(pairs)
