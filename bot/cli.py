@@ -71,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     db = args.db or metrics.default_db_path()
     try:
-        runtime = metrics.configure(db)
+        # Alert thresholds from [tool.codebot.alerts.*] of the project the bot runs in.
+        runtime = metrics.configure(db, settings=metrics.load_settings(Path("pyproject.toml")))
     except metrics.MetricsError as exc:
         print(f"python -m bot: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,6 +13,9 @@ from engine.fingerprint import FINGERPRINT_VERSION
 from engine.python_units import NoisePolicy
 
 
+METRICS_TABLES = ("metrics", "alerts")
+
+
 class Settings(BaseModel):
     """Everything a scan can be told; field names are the `[tool.codebot]` keys."""
 
@@ -59,7 +62,9 @@ def pyproject_settings(root: Path) -> dict[str, Any]:
     table = data.get("tool", {}).get("codebot", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.codebot] must be a table")
-    return {key.replace("-", "_"): value for key, value in table.items()}
+    # [tool.codebot.metrics] and [tool.codebot.alerts.*] belong to the metrics package.
+    return {key.replace("-", "_"): value for key, value in table.items()
+            if key not in METRICS_TABLES}
 
 
 def load_settings(root: Path, overrides: dict[str, Any]) -> Settings:

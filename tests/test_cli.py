@@ -181,3 +181,10 @@ def test_console_script_help_has_an_example():
     """`scan --help` documents the command with an example."""
     done = run_cli("scan", "--help")
     assert done.returncode == 0 and "example:" in done.stdout
+
+
+def test_metrics_tables_in_pyproject_are_left_to_the_metrics_package(shop, tmp_path):
+    """[tool.codebot.alerts.*] next to engine settings is not an unknown engine key."""
+    (shop / "pyproject.toml").write_text(
+        "[tool.codebot]\nmin_lines = 5\n\n[tool.codebot.alerts.error_rate]\nwarning = 0.2\n")
+    assert run_cli("scan", shop, "-q", "--db", tmp_path / "i.db").returncode == 0
