@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "a second scan waits for the first up to CODEBOT_LOCK_TIMEOUT s (30)")
     cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (5)")
     cmd.add_argument("--min-tokens", type=int, help="smallest clone in tokens (35)")
-    cmd.add_argument("--threshold", type=float, help="near-miss similarity, 0..1 (0.75)")
+    cmd.add_argument("--threshold", type=float, help="near-miss similarity, 0..1 (0.85)")
     cmd.add_argument("--lang", action="append", metavar="LANG",
                      help="only these languages (repeatable: --lang python --lang go)")
     cmd.add_argument("--exclude", action="append", metavar="GLOB",

@@ -52,6 +52,9 @@ _DATA_NODES = (
     ast.UnaryOp, ast.USub, ast.UAdd, ast.Load, ast.Starred, ast.keyword, ast.Call,
 )
 _PLAIN_VALUES = (ast.Name, ast.Constant, ast.Attribute)
+# A function body of at most this many one-line statements is a getter,
+# setter or delegation: the kind of copy nobody merges.
+_THIN_STATEMENTS = 2
 # A block of at least this many statements with at most a third distinct
 # shapes (a registration table written as calls, say) is data, not logic.
 _REPETITIVE_MIN = 4
@@ -234,7 +237,7 @@ def _is_plain_store(node: ast.stmt) -> bool:
 
 
 def _is_noise_function(node: ast.FunctionDef | ast.AsyncFunctionDef, policy: NoisePolicy) -> bool:
-    """Stubs, overloads, store-only bodies and one-call delegations."""
+    """Stubs, overloads, store-only bodies, getters, setters and delegations."""
     if not policy.stubs and any(_decorator_name(d) == "overload" for d in node.decorator_list):
         return True
     statements = [s for s in node.body if not _is_docstring(s)]
@@ -243,12 +246,16 @@ def _is_noise_function(node: ast.FunctionDef | ast.AsyncFunctionDef, policy: Noi
     if not policy.boilerplate and statements and all(
             _is_noise(s, policy) or _is_plain_store(s) for s in statements):
         return True
-    if (not policy.delegations and len(statements) == 1
-            and isinstance(statements[0], (ast.Return, ast.Expr))
-            and statements[0].end_lineno - statements[0].lineno < 2
-            and isinstance(statements[0].value, (ast.Call, ast.Attribute, ast.Name))):
+    if not policy.delegations and _is_thin(statements):
         return True
     return False
+
+
+def _is_thin(statements: list[ast.stmt]) -> bool:
+    """A getter, setter or delegation: at most two one-line simple statements
+    (`other = convert(other); return other.op(self)`, `return self._x[0]`)."""
+    return 0 < len(statements) <= _THIN_STATEMENTS and all(
+        type(s) not in _COMPOUND and s.end_lineno == s.lineno for s in statements)
 
 
 def _is_docstring(node: ast.stmt) -> bool:

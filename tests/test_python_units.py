@@ -112,3 +112,37 @@ def test_tables_passed_to_a_call_and_long_strings_are_data():
     assert [u.renamed == u.exact for u in one] == [True, True]
     call = top("self.assertEqual(f(x), [1, 2, 3])\n")[0]
     assert call.renamed != call.exact  # a check, not a table: renamed as usual
+
+
+def test_getters_setters_and_two_line_delegations_are_noise():
+    """Thin functions weigh nothing: their copies are boilerplate, not logic."""
+    units = top("""
+        class C:
+            def get(self):
+                return self._items[0]
+            def put(self, value):
+                self._items[0] = value
+            def add(self, a, b):
+                a = convert(a)
+                return a.add(b, context=self)
+            def work(self, a):
+                if a:
+                    return a.run()
+    """)
+    cls = units[0]
+    prints = units_of("""
+        class C:
+            def get(self):
+                return self._items[0]
+            def put(self, value):
+                self._items[0] = value
+            def add(self, a, b):
+                a = convert(a)
+                return a.add(b, context=self)
+            def work(self, a):
+                if a:
+                    return a.run()
+    """)
+    methods = prints.units[prints.blocks[1].first:prints.blocks[1].first + prints.blocks[1].count]
+    assert [m.noise for m in methods] == [True, True, True, False]
+    assert cls.lines == 1 + methods[3].lines
