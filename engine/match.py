@@ -28,6 +28,10 @@ from engine.records import Fragment
 # common to seed matches: seeding it costs bucket-size squared pair checks,
 # and any real copy containing it also contains a rarer unit to seed from.
 MAX_BUCKET = 48
+# Whole functions and classes are reported from `min_tokens` up; a run of bare
+# statements, or an edited (near-miss) copy, must be this much bigger: small
+# snippets that look alike are mostly common idioms, not copies worth merging.
+SNIPPET_FACTOR = 1.3
 
 
 class Corpus:
@@ -43,6 +47,7 @@ class Corpus:
         self.lines: list[int] = []
         self.tokens: list[int] = []
         self.noise: list[int] = []
+        self.definition: list[int] = []
         self.block_first: list[int] = []
         self.block_end: list[int] = []
         self.block_parent: list[int] = []
@@ -74,7 +79,7 @@ class Corpus:
             self.near_sub_first.extend(s + offset for s in sub_first)
             self.near_sub_stop.extend(s + offset for s in sub_stop)
             self.signatures.append(signatures)
-        start_line, end_line, exact, renamed, lines, tokens, noise = units
+        start_line, end_line, exact, renamed, lines, tokens, noise, definition = units
         count = len(exact)
         self.file_of.extend(repeat(file_index, count))
         self.start_line.extend(start_line)
@@ -84,6 +89,7 @@ class Corpus:
         self.lines.extend(lines)
         self.tokens.extend(tokens)
         self.noise.extend(noise)
+        self.definition.extend(definition)
         for parent, first, size in zip(*blocks):
             self.block_first.extend(repeat(offset + first, size))
             self.block_end.extend(repeat(offset + first + size, size))
@@ -158,6 +164,10 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
     first_of, end_of, parent_of = corpus.block_first, corpus.block_end, corpus.block_parent
     cum_lines = [0, *accumulate(corpus.lines)]
     cum_tokens = [0, *accumulate(corpus.tokens)]
+    # Statements that are not whole functions or classes (noise aside): a run
+    # made of some must be bigger (see SNIPPET_FACTOR).
+    cum_plain = [0, *accumulate(not (d or n) for d, n in zip(corpus.definition, noise))]
+    snippet_tokens = round(min_tokens * SNIPPET_FACTOR)
     # Seed only from units that repeat, are not noise, and sit in a block big
     # enough to hold a reportable run: most statements fail one of the three.
     counts = Counter(renamed)
@@ -215,8 +225,9 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
                 length = end_a - start_a
                 if length <= 0:
                     continue
+                wanted = min_tokens if cum_plain[end_a] == cum_plain[start_a] else snippet_tokens
                 if cum_lines[end_a] - cum_lines[start_a] < min_lines \
-                        or cum_tokens[end_a] - cum_tokens[start_a] < min_tokens:
+                        or cum_tokens[end_a] - cum_tokens[start_a] < wanted:
                     continue
                 runs.append((start_a, start_b, length))
     return runs

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 if TYPE_CHECKING:
     import numpy as np
 
-from engine.match import Corpus
+from engine.match import SNIPPET_FACTOR, Corpus
 from engine.normalize import hash64
 
 NUM_PERM = 64
@@ -301,7 +301,8 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
     # one stands for all: a near copy of one pairs with that one only.
     representative = np.zeros(count, dtype=bool)
     representative[np.unique(renamed, return_index=True)[1]] = True
-    eligible = (lines >= min_lines) & (tokens >= min_tokens) & representative
+    eligible = (lines >= min_lines) & (tokens >= round(min_tokens * SNIPPET_FACTOR)) \
+        & representative
     seeds = None if seed_files is None else np.isin(files, list(seed_files))
     pairs = candidate_pairs(sigs, eligible, seeds)
     if len(pairs):

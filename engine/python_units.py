@@ -40,6 +40,7 @@ class NoisePolicy(NamedTuple):
 
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFINITIONS = (*_FUNCTIONS, ast.ClassDef)
 _COMPOUND = frozenset({
     ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,
     ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match, *([ast.TryStar] if hasattr(ast, "TryStar") else []),
@@ -55,6 +56,9 @@ _PLAIN_VALUES = (ast.Name, ast.Constant, ast.Attribute)
 # A function body of at most this many one-line statements is a getter,
 # setter or delegation: the kind of copy nobody merges.
 _THIN_STATEMENTS = 2
+_THIN_LINES = 3
+# This many consecutive statements of one shape are a table written as code.
+_REPEATED_RUN = 3
 # A block of at least this many statements with at most a third distinct
 # shapes (a registration table written as calls, say) is data, not logic.
 _REPETITIVE_MIN = 4
@@ -98,7 +102,19 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
             if len({units[k].renamed for k in keys}) * 3 <= len(keys):
                 for k in keys:
                     units[k] = units[k]._replace(renamed=units[k].exact)
+        if not report_data:
+            _mark_repeated_runs(keys)
         return keys
+
+    def _mark_repeated_runs(keys: list[int]) -> None:
+        """Runs of one statement shape (declarations, registrations) are tables."""
+        start = 0
+        for end in range(1, len(keys) + 1):
+            if end == len(keys) or units[keys[end]].renamed != units[keys[start]].renamed:
+                if end - start >= _REPEATED_RUN:
+                    for k in keys[start:end]:
+                        units[k] = units[k]._replace(renamed=units[k].exact)
+                start = end
 
     def simple(node: ast.stmt) -> int:
         exact, renamed, count = hashes(line_starts[node.lineno - 1] + node.col_offset,
@@ -155,7 +171,8 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
                               first_block, len(keys_of_blocks)))
         units[key] = Unit(start_line, node.end_lineno,
                           hash64(exact_parts.tobytes()), hash64(renamed_parts.tobytes()),
-                          0 if noise else lines, 0 if noise else tokens, noise)
+                          0 if noise else lines, 0 if noise else tokens, noise,
+                          isinstance(node, _DEFINITIONS))
         return key
 
     block(tree.body, -1)
@@ -252,10 +269,11 @@ def _is_noise_function(node: ast.FunctionDef | ast.AsyncFunctionDef, policy: Noi
 
 
 def _is_thin(statements: list[ast.stmt]) -> bool:
-    """A getter, setter or delegation: at most two one-line simple statements
+    """A getter, setter or delegation: at most two short simple statements
     (`other = convert(other); return other.op(self)`, `return self._x[0]`)."""
     return 0 < len(statements) <= _THIN_STATEMENTS and all(
-        type(s) not in _COMPOUND and s.end_lineno == s.lineno for s in statements)
+        type(s) not in _COMPOUND for s in statements) and \
+        sum(s.end_lineno - s.lineno + 1 for s in statements) <= _THIN_LINES
 
 
 def _is_docstring(node: ast.stmt) -> bool:

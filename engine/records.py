@@ -28,7 +28,8 @@ class Unit(NamedTuple):
     `exact` hashes the normalized tokens (layout and comments dropped);
     `renamed` hashes them with names and literals abstracted. A compound
     statement's hashes cover its whole body. `lines` and `tokens` are its size
-    with noise (imports, stubs, boilerplate) weighted zero.
+    with noise (imports, stubs, boilerplate) weighted zero. `definition` marks a
+    whole function or class.
     """
 
     start_line: int
@@ -38,6 +39,7 @@ class Unit(NamedTuple):
     lines: int
     tokens: int
     noise: bool
+    definition: bool = False
 
 
 class Block(NamedTuple):
