@@ -30,13 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Scan files for duplicated code and report the clone classes.",
         epilog="example: python -m engine scan src --format json --output report.json")
     cmd.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
-    cmd.add_argument("--format", choices=sorted(RENDERERS), default="text")
-    cmd.add_argument("--output", type=Path, metavar="FILE", help="write the report here")
-    cmd.add_argument("--db", type=Path, metavar="PATH",
-                     help="index database (env CODEBOT_DB; default ROOT/.codebot/index.db); "
-                          "a second scan waits for the first up to CODEBOT_LOCK_TIMEOUT s (30)")
-    cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (5)")
-    cmd.add_argument("--min-tokens", type=int, help="smallest clone in tokens (35)")
+    _report_options(cmd, "index database (env CODEBOT_DB; default ROOT/.codebot/index.db); "
+                         "a second scan waits for the first up to CODEBOT_LOCK_TIMEOUT s (30)")
     cmd.add_argument("--threshold", type=float, help="near-miss similarity, 0..1 (0.85)")
     cmd.add_argument("--lang", action="append", metavar="LANG",
                      help="only these languages (repeatable: --lang python --lang go)")
@@ -51,7 +46,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help="accept the current clones: record them in the index and in "
                           "ROOT/.codebot-baseline.json (commit it); the gates then fail only "
                           "on clones not in it")
-    cmd.add_argument("--quiet", "-q", action="store_true", help="no progress or notes on stderr")
     cmd = commands.add_parser(
         "check", help="check given files against the index (the pre-commit hook)",
         description="Match the given files against the stored index of the rest of the "
@@ -60,15 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "is none.",
         epilog="example: python -m engine check src/shop/billing.py --format markdown")
     cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    _report_options(cmd, "index database (env CODEBOT_DB; default ROOT/.codebot/index.db, "
+                         "ROOT being the nearest folder up with .git, pyproject.toml or .codebot)")
+    return parser
+
+
+def _report_options(cmd: argparse.ArgumentParser, db_help: str) -> None:
+    """The options `scan` and `check` share."""
     cmd.add_argument("--format", choices=sorted(RENDERERS), default="text")
     cmd.add_argument("--output", type=Path, metavar="FILE", help="write the report here")
-    cmd.add_argument("--db", type=Path, metavar="PATH",
-                     help="index database (env CODEBOT_DB; default ROOT/.codebot/index.db, "
-                          "ROOT being the nearest folder up with .git, pyproject.toml or .codebot)")
+    cmd.add_argument("--db", type=Path, metavar="PATH", help=db_help)
     cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (5)")
     cmd.add_argument("--min-tokens", type=int, help="smallest clone in tokens (35)")
-    cmd.add_argument("--quiet", "-q", action="store_true", help="no notes on stderr")
-    return parser
+    cmd.add_argument("--quiet", "-q", action="store_true", help="no progress or notes on stderr")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,8 +55,12 @@ _DATA_NODES = (
 _PLAIN_VALUES = (ast.Name, ast.Constant, ast.Attribute)
 # A function body of at most this many one-line statements is a getter,
 # setter or delegation: the kind of copy nobody merges.
-_THIN_STATEMENTS = 2
-_THIN_LINES = 3
+_THIN_STATEMENTS = 3
+_THIN_LINES = 4
+# Protocol methods this short are boilerplate (see _is_protocol_boilerplate).
+_BOILERPLATE_LINES = 6
+_PROTOCOL_DUNDERS = frozenset(
+    f"__{name}__" for name in "eq ne lt le gt ge hash repr str format bool len".split())
 # This many consecutive statements of one shape are a table written as code.
 _REPEATED_RUN = 3
 # A block of at least this many statements with at most a third distinct
@@ -265,11 +269,26 @@ def _is_noise_function(node: ast.FunctionDef | ast.AsyncFunctionDef, policy: Noi
         return True
     if not policy.delegations and _is_thin(statements):
         return True
+    if not policy.boilerplate and _is_protocol_boilerplate(node, statements):
+        return True
     return False
 
 
+def _is_protocol_boilerplate(node: ast.FunctionDef | ast.AsyncFunctionDef,
+                             statements: list[ast.stmt]) -> bool:
+    """Short comparison and repr dunders and the `return NotImplemented` pattern:
+    written alike in every class that has them."""
+    if sum(s.end_lineno - s.lineno + 1 for s in statements) > _BOILERPLATE_LINES:
+        return False
+    if node.name in _PROTOCOL_DUNDERS:
+        return True
+    return len(statements) <= _THIN_STATEMENTS and any(
+        isinstance(s, ast.Return) and isinstance(s.value, ast.Name)
+        and s.value.id == "NotImplemented" for s in ast.walk(node))
+
+
 def _is_thin(statements: list[ast.stmt]) -> bool:
-    """A getter, setter or delegation: at most two short simple statements
+    """A getter, setter or delegation: a few short simple statements
     (`other = convert(other); return other.op(self)`, `return self._x[0]`)."""
     return 0 < len(statements) <= _THIN_STATEMENTS and all(
         type(s) not in _COMPOUND for s in statements) and \
