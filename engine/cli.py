@@ -64,7 +64,7 @@ def _report_options(cmd: argparse.ArgumentParser, db_help: str) -> None:
     cmd.add_argument("--format", choices=sorted(RENDERERS), default="text")
     cmd.add_argument("--output", type=Path, metavar="FILE", help="write the report here")
     cmd.add_argument("--db", type=Path, metavar="PATH", help=db_help)
-    cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (5)")
+    cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (6)")
     cmd.add_argument("--min-tokens", type=int, help="smallest clone in tokens (35)")
     cmd.add_argument("--quiet", "-q", action="store_true", help="no progress or notes on stderr")
 

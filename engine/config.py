@@ -21,7 +21,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    min_lines: int = Field(5, ge=2, description="lines of code a clone must have")
+    min_lines: int = Field(6, ge=2, description="lines of code a clone must have")
     min_tokens: int = Field(35, ge=5, description="tokens a clone must have")
     threshold: float = Field(0.85, ge=0.0, le=1.0, description="near-miss similarity")
     lang: tuple[str, ...] = Field((), description="languages to scan; empty means all")
