@@ -5,7 +5,7 @@ import gc
 import multiprocessing
 import threading
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -57,44 +57,81 @@ def detect(corpus: Corpus, settings: Settings, root: Path,
                                 fragments, tokens, None))
         taken += [(corpus.file_of[s], f.start_line, f.end_line, number)
                   for s, f in zip(group.starts, fragments)]
-    for group in near_groups(corpus, settings.min_lines, settings.min_tokens, settings.threshold,
-                             taken, seed_files):
-        fragments = tuple(Fragment(corpus.paths[corpus.file_of[first]], corpus.start_line[first],
-                                   corpus.end_line[last]) for first, last in group.fragments)
-        pending.append(_Pending("near", f"{group.key:016x}", fragments, group.tokens,
-                                group.similarity))
-    return _with_suggestions(pending, root, settings.worker_count, previous or {})
+    # Many clones: their suggestions are written by worker processes while this
+    # one looks for the near-miss copies.
+    use_pool = settings.worker_count > 1 and len(pending) >= _POOL_MIN_CLONES // 2
+    with _Advisor(root, settings.worker_count if use_pool else 1, previous or {}) as advisor:
+        advisor.add(pending)
+        near = []
+        for group in near_groups(corpus, settings.min_lines, settings.min_tokens,
+                                 settings.threshold, taken, seed_files):
+            fragments = tuple(Fragment(corpus.paths[corpus.file_of[first]],
+                                       corpus.start_line[first], corpus.end_line[last])
+                              for first, last in group.fragments)
+            near.append(_Pending("near", f"{group.key:016x}", fragments, group.tokens,
+                                 group.similarity))
+        advisor.add(near)
+        return advisor.clones()
 
 
-def _with_suggestions(pending: list[_Pending], root: Path, workers: int,
-                      previous: Mapping[str, Clone]) -> list[KeyedClone]:
-    advice: dict[int, tuple[str, float]] = {}
-    for index, item in enumerate(pending):
-        old = previous.get(item.key)
-        if old is not None and old.fragments == item.fragments:
-            advice[index] = (old.suggestion, old.similarity)
-    todo = [i for i in range(len(pending)) if i not in advice]
-    if workers > 1 and len(todo) >= _POOL_MIN_CLONES:
-        chunks = [todo[i::workers * 4] for i in range(workers * 4)]
-        context = multiprocessing.get_context(
-            "fork" if threading.active_count() == 1 else "forkserver")
-        gc.freeze()  # forked workers must not collect (and so copy) the parent's big heap
-        try:
-            with ProcessPoolExecutor(workers, mp_context=context, initializer=gc.disable) as pool:
-                for chunk, results in zip(chunks, pool.map(
-                        _advise, [(root, [pending[i] for i in chunk]) for chunk in chunks])):
-                    advice.update(zip(chunk, results))
-        finally:
+class _Advisor:
+    """Collects clones and writes their suggestions, in a process pool when given workers."""
+
+    _CHUNK = 64
+
+    def __init__(self, root: Path, workers: int, previous: Mapping[str, Clone]) -> None:
+        self.root = root
+        self.previous = previous
+        self.items: list[_Pending] = []
+        self.advice: dict[int, tuple[str, float] | Future] = {}
+        self.pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            gc.freeze()  # forked workers must not collect (and so copy) the parent's big heap
+            context = multiprocessing.get_context(
+                "fork" if threading.active_count() == 1 else "forkserver")
+            self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=gc.disable)
+
+    def __enter__(self) -> _Advisor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
             gc.unfreeze()
-    else:
-        advice.update(zip(todo, _advise((root, [pending[i] for i in todo]))))
-    clones = []
-    for index, item in enumerate(pending):
-        text, similarity = advice[index]
-        clones.append(KeyedClone(Clone(f"c{item.key[:12]}", item.kind,  # type: ignore[arg-type]
-                                       similarity, _span(item.fragments[0]), item.tokens,
-                                       item.fragments, text), item.key))
-    return clones
+
+    def add(self, items: list[_Pending]) -> None:
+        """Queue clones; suggestions start at once in the pool."""
+        todo = []
+        for item in items:
+            index = len(self.items)
+            self.items.append(item)
+            old = self.previous.get(item.key)
+            if old is not None and old.fragments == item.fragments:
+                self.advice[index] = (old.suggestion, old.similarity)
+            else:
+                todo.append(index)
+        if self.pool is None:
+            self.advice.update(zip(todo, _advise((self.root, [self.items[i] for i in todo]))))
+            return
+        for start in range(0, len(todo), self._CHUNK):
+            chunk = todo[start:start + self._CHUNK]
+            future = self.pool.submit(_advise, (self.root, [self.items[i] for i in chunk]))
+            for position, index in enumerate(chunk):
+                self.advice[index] = (future, position)  # type: ignore[assignment]
+
+    def clones(self) -> list[KeyedClone]:
+        """Every clone added, in order, with its suggestion."""
+        clones = []
+        for index, item in enumerate(self.items):
+            advice = self.advice[index]
+            if isinstance(advice[0], Future):
+                future, position = advice
+                advice = future.result()[position]
+            text, similarity = advice
+            clones.append(KeyedClone(Clone(f"c{item.key[:12]}", item.kind,  # type: ignore[arg-type]
+                                           similarity, _span(item.fragments[0]), item.tokens,
+                                           item.fragments, text), item.key))
+        return clones
 
 
 def _advise(job: tuple[Path, list[_Pending]]) -> list[tuple[str, float]]:
