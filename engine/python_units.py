@@ -218,8 +218,8 @@ def _is_data(node: ast.stmt) -> bool:
         return isinstance(value.value, (str, bytes)) and value.end_lineno > value.lineno
     if isinstance(value, ast.Call):
         arguments = [*value.args, *(k.value for k in value.keywords)]
-        if not arguments or not all(isinstance(a, (*_DATA_CONTAINERS, ast.Constant))
-                                    for a in arguments):
+        if not any(isinstance(a, _DATA_CONTAINERS) for a in arguments) or not all(
+                isinstance(a, (*_DATA_CONTAINERS, ast.Constant)) for a in arguments):
             return False
     elif not isinstance(value, _DATA_CONTAINERS):
         return False
