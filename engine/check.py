@@ -31,7 +31,7 @@ from engine.match import Corpus
 from engine.records import (
     PARSED, TOKENS, Clone, FileResult, ScanResult, ScanStats, SkippedFile,
 )
-from engine.scan import default_db_path, scan
+from engine.scan import default_db_path, duplicated_lines, scan
 from engine.store import KnownFile, Store
 
 ROOT_MARKERS = (".git", "pyproject.toml", ".codebot")
@@ -97,7 +97,7 @@ def check(files: list[Path], settings: Settings, root: Path, db_path: Path | Non
                                       and baseline.is_accepted(clone, key, accepted)):
             clones.append(clone)
     lines = sum(r.lines for r in checked.values())
-    duplicated = _duplicated_lines(clones, checked.keys())
+    duplicated = duplicated_lines(clones, checked.keys())
     stats = ScanStats(
         files=len(checked), lines=lines, tokens=sum(r.tokens for r in checked.values()),
         duplicated_lines=duplicated,
@@ -220,15 +220,6 @@ def _on_disk(clone: Clone, root: Path, checked: Set[str], retired: Set[str]) -> 
     if len(kept) == len(clone.fragments):
         return clone
     return clone._replace(fragments=kept) if len(kept) >= 2 else None
-
-
-def _duplicated_lines(clones: list[Clone], checked: Set[str]) -> int:
-    covered: dict[str, set[int]] = {}
-    for clone in clones:
-        for f in clone.fragments:
-            if f.path in checked:
-                covered.setdefault(f.path, set()).update(range(f.start_line, f.end_line + 1))
-    return sum(len(lines) for lines in covered.values())
 
 
 def _rel(path: str, root: Path) -> str:

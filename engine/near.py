@@ -321,6 +321,8 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
         return corpus.codes[corpus.near_codes[n]][corpus.near_token_first[n]:corpus.near_token_stop[n]]
 
     def verify(x: int, y: int) -> float | None:
+        if _overlapping(corpus, x, y):
+            return None  # a function and one nested in it are not copies of each other
         score = similarity(codes(x), codes(y))
         return score if score >= threshold else None
 
@@ -357,6 +359,12 @@ def _may_reach(corpus: Corpus, pairs: np.ndarray, threshold: float, codes) -> np
     b = np.fromiter(map(row.__getitem__, pairs[:, 1].tolist()), dtype=np.int64, count=len(pairs))
     bound = 2 * np.minimum(bags[a], bags[b]).sum(axis=1) / np.maximum(lengths[a] + lengths[b], 1)
     return bound >= threshold
+
+
+def _overlapping(corpus: Corpus, x: int, y: int) -> bool:
+    a, b = corpus.near_unit[x], corpus.near_unit[y]
+    return corpus.file_of[a] == corpus.file_of[b] and \
+        corpus.start_line[a] <= corpus.end_line[b] and corpus.start_line[b] <= corpus.end_line[a]
 
 
 def _spans_by_file(taken: Sequence[tuple[int, int, int, int]]) -> dict[int, list[tuple[int, int, int]]]:

@@ -13,8 +13,9 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import NamedTuple
 
-from engine.exceptions import CorruptStoreError, StoreError, StoreLockedError
+from engine.exceptions import StoreError
 from engine.records import Clone, Fragment
+from engine.store import store_error
 
 # A page is one screen of a chat message; asking for more is a bug in the caller.
 MAX_PAGE = 100
@@ -81,7 +82,7 @@ class Index:
                                        check_same_thread=False)
                 conn.execute("PRAGMA query_only = ON")
             except sqlite3.DatabaseError as exc:
-                raise _error(exc, self.path) from exc
+                raise store_error(exc, self.path) from exc
             self._local.conn = conn
         return conn
 
@@ -89,7 +90,7 @@ class Index:
         try:
             return self._conn().execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise _error(exc, self.path) from exc
+            raise store_error(exc, self.path) from exc
 
     def has_scans(self) -> bool:
         """Whether any scan was ever stored (False for a missing or metrics-only file)."""
@@ -206,11 +207,3 @@ class Index:
             self._local.conn = None
 
 
-def _error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
-    message = str(exc)
-    if "locked" in message or "busy" in message:
-        return StoreLockedError(f"the index {path} is locked; try again in a moment")
-    if "malformed" in message or "not a database" in message:
-        return CorruptStoreError(f"the index {path} is damaged ({message}); "
-                                 "move it away and scan again")
-    return StoreError(f"the index {path} cannot be read: {message}")

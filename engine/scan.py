@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Container, Iterable, Iterator
 
 from engine import baseline
 from engine.config import Settings
@@ -101,7 +101,7 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
             previous_keys = last.clone_keys if last else frozenset()
             new_keys = frozenset(k for _, k in keyed if k not in previous_keys)
         line_count = sum(current[p].lines for p in stored) + sum(r.lines for r in fingerprinted.values())
-        duplicated = _duplicated_lines(clones)
+        duplicated = duplicated_lines(clones)
         stats = ScanStats(
             files=len(stored) + len(fingerprinted),
             lines=line_count,
@@ -183,11 +183,13 @@ def _run(jobs: list[_Job], workers: int, progress: Progress | None) -> Iterator[
             gc.enable()
 
 
-def _duplicated_lines(clones: list[Clone]) -> int:
+def duplicated_lines(clones: Iterable[Clone], paths: Container[str] | None = None) -> int:
+    """Lines covered by at least one fragment (of the files in `paths`, if given)."""
     covered: dict[str, set[int]] = {}
     for clone in clones:
         for f in clone.fragments:
-            covered.setdefault(f.path, set()).update(range(f.start_line, f.end_line + 1))
+            if paths is None or f.path in paths:
+                covered.setdefault(f.path, set()).update(range(f.start_line, f.end_line + 1))
     return sum(len(lines) for lines in covered.values())
 
 

@@ -106,7 +106,7 @@ class Store:
                 self.conn.execute("PRAGMA journal_mode = WAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise _store_error(exc, path) from exc
+            raise store_error(exc, path) from exc
 
     def close(self) -> None:
         self.conn.close()
@@ -273,7 +273,7 @@ class Store:
         try:
             return self.conn.execute(sql, params or [])
         except sqlite3.DatabaseError as exc:
-            raise _store_error(exc, self.path) from exc
+            raise store_error(exc, self.path) from exc
 
 
 class _Transaction:
@@ -284,7 +284,7 @@ class _Transaction:
         try:
             self.store.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.DatabaseError as exc:
-            raise _store_error(exc, self.store.path) from exc
+            raise store_error(exc, self.store.path) from exc
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: object) -> None:
@@ -294,10 +294,10 @@ class _Transaction:
                 return
             except sqlite3.DatabaseError as error:
                 self.store.conn.execute("ROLLBACK")
-                raise _store_error(error, self.store.path) from error
+                raise store_error(error, self.store.path) from error
         self.store.conn.execute("ROLLBACK")
         if isinstance(exc, sqlite3.DatabaseError):
-            raise _store_error(exc, self.store.path) from exc
+            raise store_error(exc, self.store.path) from exc
 
 
 def _refuse_foreign_file(path: Path) -> None:
@@ -317,7 +317,8 @@ def _refuse_foreign_file(path: Path) -> None:
             "Move it away or pass another --db.")
 
 
-def _store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+def store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+    """The engine's error for a failed SQLite call on the index at `path`."""
     message = str(exc)
     if "locked" in message or "busy" in message:
         return StoreLockedError(f"the index {path} is locked by another scan; "

@@ -1,0 +1,93 @@
+"""Tests for engine.near: the alignment, and near-miss classes over real code."""
+import ast
+import random
+import textwrap
+
+from engine.fingerprint import pack, unpack_columns
+from engine.match import Corpus
+from engine.near import lcs_length, near_groups, similarity
+from engine.python_units import NoisePolicy, python_fingerprints
+
+ORIGINAL = """
+def total(lines, country, coupon=None):
+    subtotal = 0
+    for line in lines:
+        if line.quantity <= 0:
+            raise ValueError(line.sku)
+        subtotal += line.price * line.quantity
+    if coupon is not None and coupon.applies_to(subtotal):
+        subtotal -= min(coupon.amount, subtotal)
+    rate = RATES.get(country, 0)
+    return subtotal + round(subtotal * rate, 2)
+"""
+EDITED = """
+def credit(entries, region, promo=None, fee=0):
+    amount = 0
+    for entry in entries:
+        if entry.quantity <= 0:
+            raise ValueError(entry.sku)
+        if entry.cancelled:
+            continue
+        amount += entry.price * entry.quantity
+    if promo is not None and promo.applies_to(amount):
+        amount -= min(promo.amount, amount)
+    log.debug("before tax: %s", amount)
+    rate = RATES.get(region, 0)
+    return amount + round(amount * rate, 2) + fee
+"""
+
+
+def corpus_of(**files: str) -> Corpus:
+    corpus = Corpus()
+    for name, code in files.items():
+        source = textwrap.dedent(code).encode()
+        corpus.add_file(f"{name}.py", *unpack_columns(pack(
+            python_fingerprints(source, ast.parse(source), NoisePolicy()))))
+    return corpus
+
+
+def test_lcs_length_agrees_with_dynamic_programming():
+    """The bit-parallel LCS equals the textbook table on random strings."""
+    rng = random.Random(3)
+    for _ in range(200):
+        a = bytes(rng.choice(b"abcd") for _ in range(rng.randint(0, 40)))
+        b = bytes(rng.choice(b"abcd") for _ in range(rng.randint(0, 40)))
+        table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+        for i, x in enumerate(a):
+            for j, y in enumerate(b):
+                table[i + 1][j + 1] = table[i][j] + 1 if x == y else max(table[i][j + 1],
+                                                                           table[i + 1][j])
+        assert lcs_length(a, b) == table[-1][-1]
+    assert similarity(b"abc", b"abc") == 1.0 and similarity(b"", b"abc") == 0.0
+
+
+def test_an_edited_renamed_copy_is_a_near_clone():
+    """Renamed names plus inserted and changed statements: one near class."""
+    groups = near_groups(corpus_of(a=ORIGINAL, b=EDITED), 5, 35, 0.8)
+    assert len(groups) == 1 and groups[0].similarity >= 0.8
+
+
+def test_unrelated_functions_of_one_shape_are_not():
+    """Different logic in the same statement shapes stays below the threshold."""
+    other = """
+    def render(rows, width, title=None):
+        out = []
+        for row in rows:
+            if not row:
+                continue
+            out.append(str(row).ljust(width))
+        if title:
+            out.insert(0, title.center(width))
+        return "\\n".join(out)
+    """
+    assert near_groups(corpus_of(a=ORIGINAL, b=other), 5, 35, 0.85) == []
+
+
+def test_a_function_and_one_nested_in_it_are_never_one_class():
+    """An outer function is not a copy of the function it contains."""
+    nested = "def outer(lines, country, coupon=None):\n" + textwrap.indent(ORIGINAL, "    ") + \
+        "\n    return total(lines, country, coupon)\n"
+    for group in near_groups(corpus_of(a=nested, b=EDITED), 5, 35, 0.8):
+        spans = [(first, last) for first, last in group.fragments]
+        assert len(set(spans)) == len(spans)
+        assert len(group.fragments) == 2
