@@ -13,6 +13,7 @@ from engine.config import Settings
 from engine.match import Corpus, clone_groups, fragments_of, group_size
 from engine.near import near_groups
 from engine.records import Clone, Fragment
+from engine.sources import FragmentTexts
 from engine.suggest import suggestion
 
 
@@ -148,22 +149,3 @@ def _advise(job: tuple[Path, list[_Pending]]) -> list[tuple[str, float]]:
 
 def _span(fragment: Fragment) -> int:
     return fragment.end_line - fragment.start_line + 1
-
-
-class FragmentTexts:
-    """Reads the files of reported fragments, each file once."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.cache: dict[str, list[str]] = {}
-
-    def get(self, fragment: Fragment) -> str:
-        lines = self.cache.get(fragment.path)
-        if lines is None:
-            try:
-                data = (self.root / fragment.path).read_bytes()
-                lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
-            except OSError:
-                lines = []
-            self.cache[fragment.path] = lines
-        return "".join(lines[fragment.start_line - 1:fragment.end_line])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 from html import escape
-from pathlib import Path
 
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
@@ -19,6 +18,7 @@ from pygments.util import ClassNotFound
 
 from engine.discover import language_of
 from engine.records import Clone, Fragment, ScanResult
+from engine.sources import FragmentTexts
 
 # Past these the page gets too big to read; the rest is counted, not shown.
 MAX_CLONES = 200
@@ -58,7 +58,8 @@ def render_html(result: ScanResult) -> str:
     """The whole page as one string."""
     stats = result.stats
     css = HtmlFormatter(style="default").get_style_defs(".code")
-    sections = [_clone_section(result.root, number, clone, clone.id in result.new_clone_ids)
+    texts = FragmentTexts(result.root)
+    sections = [_clone_section(texts, number, clone, clone.id in result.new_clone_ids)
                 for number, clone in enumerate(result.clones[:MAX_CLONES], 1)]
     if len(result.clones) > MAX_CLONES:
         sections.append(f"<p class='more'>…and {len(result.clones) - MAX_CLONES} more clones "
@@ -86,9 +87,9 @@ def render_html(result: ScanResult) -> str:
     )
 
 
-def _clone_section(root: Path, number: int, clone: Clone, new: bool) -> str:
+def _clone_section(texts: FragmentTexts, number: int, clone: Clone, new: bool) -> str:
     shown = clone.fragments[:MAX_SIDE_BY_SIDE]
-    streams = [_tokens(root, fragment) for fragment in shown]
+    streams = [_tokens(texts, fragment) for fragment in shown]
     marks = _differences(streams)
     columns = "".join(_fragment_column(f, tokens, marked)
                       for f, tokens, marked in zip(shown, streams, marks))
@@ -129,15 +130,9 @@ def _fragment_column(fragment: Fragment, tokens: list[Token], marked: set[int]) 
             f"{fragment.end_line}</h3><pre class='code'>{numbered}</pre></div>")
 
 
-def _tokens(root: Path, fragment: Fragment) -> list[Token]:
+def _tokens(texts: FragmentTexts, fragment: Fragment) -> list[Token]:
     """The highlighted tokens of a fragment's lines (nothing when the file is gone)."""
-    try:
-        with open(root / fragment.path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
-    except (OSError, ValueError):
-        return []
-    last = min(fragment.end_line, fragment.start_line + MAX_FRAGMENT_LINES - 1)
-    text = "\n".join(lines[fragment.start_line - 1:last])
+    text = "\n".join(texts.lines(fragment, MAX_FRAGMENT_LINES))
     return [(_css_class(kind), value)
             for kind, value in _lexer(fragment.path).get_tokens(text)]
 

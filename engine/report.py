@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from engine.records import Clone, ScanResult
+from engine.sources import FragmentTexts
 
 JSON_VERSION = 1
 _SNIPPET_LINES = 6
@@ -49,6 +49,7 @@ def render_text(result: ScanResult) -> str:
         f"{stats.files_parsed} parsed, {stats.files_reused} reused, {stats.files_skipped} skipped, "
         f"{stats.duration_s:.2f}s",
     ]
+    texts = FragmentTexts(result.root)
     for number, clone in enumerate(result.clones, 1):
         new = " NEW" if clone.id in result.new_clone_ids else ""
         out.append("")
@@ -56,7 +57,7 @@ def render_text(result: ScanResult) -> str:
                    f" similarity {clone.similarity:.2f}, {len(clone.fragments)} places{new}")
         for fragment in clone.fragments:
             out.append(f"   {fragment.path}:{fragment.start_line}-{fragment.end_line}")
-        snippet = _snippet(result.root, clone)
+        snippet = _snippet(texts, clone)
         if snippet:
             out.extend(f"   | {line}" for line in snippet)
         out.append(f"   → {clone.suggestion}")
@@ -67,15 +68,10 @@ def render_text(result: ScanResult) -> str:
     return "\n".join(out) + "\n"
 
 
-def _snippet(root: Path, clone: Clone) -> list[str]:
+def _snippet(texts: FragmentTexts, clone: Clone) -> list[str]:
     fragment = clone.fragments[0]
-    try:
-        with open(root / fragment.path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
-        return []
-    shown = lines[fragment.start_line - 1:min(fragment.end_line, fragment.start_line + _SNIPPET_LINES - 1)]
-    if fragment.end_line - fragment.start_line + 1 > _SNIPPET_LINES:
+    shown = texts.lines(fragment, _SNIPPET_LINES)
+    if shown and fragment.end_line - fragment.start_line + 1 > _SNIPPET_LINES:
         shown.append("...")
     return [line.rstrip()[:100] for line in shown]
 
