@@ -21,7 +21,7 @@ from engine.scan import scan
 
 SETTINGS = Settings()
 TARGET_S = 1.0
-CLEAN_FILE = "json/__init__.py"      # small, stable, clone-free
+CLEAN_FILE = "json/__init__.py"      # a small, stable module already in the index
 COPIED_FROM = "email/utils.py"       # a module whose functions a new file copies
 
 
@@ -39,11 +39,11 @@ def stdlib_index(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def test_check_one_clean_file(benchmark, stdlib_index):
-    """One unchanged, clone-free file against the stdlib index."""
+    """One unchanged file against the stdlib index."""
     root, db = stdlib_index
     result = benchmark.pedantic(check, args=([root / CLEAN_FILE], SETTINGS, root, db),
                                 rounds=5, iterations=1)
-    assert result.report.clones == ()
+    benchmark.extra_info["clones"] = len(result.report.clones)  # its own near copies (dump/dumps)
     benchmark.extra_info["target_s"] = TARGET_S  # reported beside the median, not asserted
 
 
