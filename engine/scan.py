@@ -109,7 +109,7 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
             duplicated_lines=duplicated,
             duplication_pct=round(100.0 * duplicated / line_count, 2) if line_count else 0.0,
             duration_s=round(time.perf_counter() - clock, 3),
-            files_reused=len(reused) + len(seen),
+            files_reused=len(stored),  # reused with their fingerprints (skipped ones aside)
             files_parsed=len(fingerprinted),
             files_skipped=len(skipped),
         )
