@@ -165,6 +165,8 @@ def _decorator_names(node: _FunctionNode) -> set[str]:
     return names
 
 
+# The picker's notion of a stub or boilerplate is its own, not imported from the
+# engine: the benchmark must not borrow the detector's rules to choose its copies.
 def _is_stub_statement(stmt: ast.stmt) -> bool:
     if isinstance(stmt, ast.Pass) or is_docstring(stmt):
         return True
