@@ -6,8 +6,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from engine.discover import LANGUAGES
 from engine.exceptions import ConfigError
 from engine.fingerprint import FINGERPRINT_VERSION
 from engine.python_units import NoisePolicy
@@ -35,6 +36,16 @@ class Settings(BaseModel):
     report_stubs: bool = False
     report_boilerplate: bool = False
     report_delegations: bool = False
+
+    @field_validator("lang")
+    @classmethod
+    def _known_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = set(LANGUAGES.values())
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"unknown language {', '.join(unknown)}; "
+                             f"known: {', '.join(sorted(known))}")
+        return value
 
     @property
     def noise_policy(self) -> NoisePolicy:

@@ -188,3 +188,9 @@ def test_metrics_tables_in_pyproject_are_left_to_the_metrics_package(shop, tmp_p
     (shop / "pyproject.toml").write_text(
         "[tool.codebot]\nmin_lines = 5\n\n[tool.codebot.alerts.error_rate]\nwarning = 0.2\n")
     assert run_cli("scan", shop, "-q", "--db", tmp_path / "i.db").returncode == 0
+
+
+def test_unknown_language_exits_2(shop, tmp_path):
+    """--lang names a language CodeBot reads, or the scan says which ones exist."""
+    done = run_cli("scan", shop, "--lang", "cobol", "--db", tmp_path / "i.db")
+    assert done.returncode == 2 and "unknown language cobol" in done.stderr
