@@ -200,7 +200,8 @@ class FakeBotApi:
             return 200, {"ok": True, "result": self._message(params, document={
                 "file_id": "doc1", "file_unique_id": "udoc1", "file_name": "report.html"},
                 caption=str(params.get("caption", "")))}
-        if method in ("deleteWebhook", "setMyCommands", "answerCallbackQuery", "deleteMyCommands",
+        if method in ("deleteWebhook", "setWebhook", "setMyCommands", "answerCallbackQuery",
+                      "deleteMyCommands",
                       "sendChatAction", "close", "logOut"):
             return 200, {"ok": True, "result": True}
         return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}

@@ -49,3 +49,54 @@ def test_bad_configuration_exits_2_naming_the_key(tmp_path):
     result = run_bot("--console", "--config", str(tmp_path / "bot.toml"), "--db", str(tmp_path / "i.db"))
     assert result.returncode == 2
     assert "admins" in result.stderr
+
+
+def test_webhook_mode_answers_an_update_posted_to_it(tmp_path):
+    """--webhook registers itself with the Bot API and answers an update POSTed to its port."""
+    import json
+    import os
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    from bot.testing import FakeBotApi
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with FakeBotApi() as api:
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token,
+               "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "--webhook", f"http://127.0.0.1:{port}", "--listen",
+             "127.0.0.1", "--port", str(port), "--api-url", api.base_url, "--db",
+             str(tmp_path / "index.db"), "--config", str(FIXTURES / "bot" / "bot.toml")],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            api.wait_for(lambda: api.sent("setWebhook"), timeout=30)
+            update = {"update_id": 1, "message": {
+                "message_id": 1, "date": int(time.time()),
+                "chat": {"id": 101, "type": "private"},
+                "from": {"id": 101, "is_bot": False, "first_name": "admin"},
+                "text": "/help", "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+            path = api.token.split(":")[0]
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/{path}", data=json.dumps(update).encode(),
+                headers={"Content-Type": "application/json"})
+            for _ in range(50):  # the server may still be starting
+                try:
+                    urllib.request.urlopen(request, timeout=5).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            answer = api.wait_for(lambda: api.sent("sendMessage"), timeout=30)
+            assert answer
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        webhook = api.sent("setWebhook")[0]
+        assert webhook.params["url"] == f"http://127.0.0.1:{port}/{path}"
