@@ -22,10 +22,11 @@ from engine.near import NearUnit
 from engine.python_units import NoisePolicy, python_fingerprints
 from engine.records import PARSED, TOKENS, Block, FileResult, Fingerprints, Unit
 from engine.suppress import MARKER, directives, suppress
-from engine.token_units import lexer_fingerprints, python_token_fingerprints
+from engine.partial import partial_fingerprints
+from engine.token_units import lexer_fingerprints
 
 # Bump when units or hashes change meaning: stored fingerprints are then redone.
-FINGERPRINT_VERSION = 4  # 2: suppressions
+FINGERPRINT_VERSION = 5
 
 _BINARY_SNIFF = 8192
 
@@ -71,8 +72,10 @@ def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
                 warnings.simplefilter("ignore")  # invalid escapes in old code are not our report
                 tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            prints = python_token_fingerprints(source)
-            status, error = TOKENS, f"does not parse ({_reason(exc)}); compared token by token"
+            prints, parsed, pieces = partial_fingerprints(source, policy)
+            status, error = TOKENS, (f"does not parse ({_reason(exc)}); {parsed} of {pieces} "
+                                     "top-level statements parsed alone, the rest compared "
+                                     "token by token")
         else:
             prints = python_fingerprints(source, tree, policy)
             del tree
@@ -81,16 +84,14 @@ def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
         status, error = TOKENS, ""
     if MARKER in data:
         prints = suppress(prints, directives(text), f"{path}\0{digest}".encode())
-    tokens = sum(u.tokens for u in prints.units if not u.noise) if status == TOKENS else \
-        _top_level_tokens(prints)
+    tokens = _top_level_tokens(prints)
     return result(status, error, size, mtime_ns, digest, lines, tokens, prints)
 
 
 def _top_level_tokens(prints: Fingerprints) -> int:
-    if not prints.blocks:
-        return 0
-    top = prints.blocks[0]
-    return sum(u.tokens for u in prints.units[top.first:top.first + top.count])
+    """Tokens of the units no other unit contains (a compound counts its body)."""
+    return sum(u.tokens for block in prints.blocks if block.parent < 0
+               for u in prints.units[block.first:block.first + block.count])
 
 
 def _decode(data: bytes, language: str) -> str:

@@ -9,6 +9,7 @@ functions here: without a tree there is no structure to follow.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Container
 from functools import lru_cache, partial
 from itertools import accumulate, groupby
 
@@ -34,8 +35,8 @@ def _lines_to_units(lines: list[tuple[int, list[bytes], list[bytes]]], import_wo
     return Fingerprints(tuple(units), (Block(-1, 0, len(units)),))
 
 
-def python_token_fingerprints(source: bytes) -> Fingerprints:
-    """Line units of Python source that `ast` could not parse."""
+def python_token_fingerprints(source: bytes, only: Container[int] | None = None) -> Fingerprints:
+    """Line units of Python source that `ast` could not parse (of the lines in `only`)."""
     stream = token_stream(source)
     line_starts = [0, *accumulate(map(len, source.splitlines(keepends=True)))]
     token_lines = list(map(partial(bisect_right, line_starts), stream.starts))
@@ -43,8 +44,9 @@ def python_token_fingerprints(source: bytes) -> Fingerprints:
     position = 0
     for line, group in groupby(token_lines):
         count = sum(1 for _ in group)
-        lines.append((line, list(stream.exact[position:position + count]),
-                      stream.renamed[position:position + count]))
+        if only is None or line in only:
+            lines.append((line, list(stream.exact[position:position + count]),
+                          stream.renamed[position:position + count]))
         position += count
     return _lines_to_units(lines, _IMPORT_WORDS)
 

@@ -1,0 +1,69 @@
+"""Python that does not parse as a whole: parse what parses, compare the rest token by token.
+
+The file is cut where top-level statements start (a line beginning at column
+0 that does not continue a compound statement or a decorator). Each piece is
+parsed on its own, with its lines kept where they are, so the pieces that
+parse give the same statement units as any parsed file and match them; the
+pieces that do not (a Python 2 `print` statement, a merge conflict) become
+line units.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from typing import NamedTuple
+
+from engine.python_units import NoisePolicy, python_fingerprints
+from engine.records import Block, Fingerprints
+from engine.token_units import python_token_fingerprints
+
+# A line that may start a top-level statement: not indented, not blank or a
+# comment, and not a clause or closing bracket that continues the one before.
+_TOP_LEVEL = re.compile(rb"(?![ \t#\r\n\f]|else\b|elif\b|except\b|finally\b|case\b|[)\]}])")
+
+
+class Partial(NamedTuple):
+    """The fingerprints of a partly parsable file, and how much of it parsed."""
+
+    fingerprints: Fingerprints
+    parsed_pieces: int
+    pieces: int
+
+
+def partial_fingerprints(source: bytes, policy: NoisePolicy) -> Partial:
+    """Statement units for the top-level pieces that parse, line units for the rest."""
+    lines = source.splitlines(keepends=True)
+    starts = []
+    for number, line in enumerate(lines):
+        if _TOP_LEVEL.match(line) and line.strip() and not (
+                starts and _follows_decorator(lines, starts[-1], number)):
+            starts.append(number)
+    bounds = list(zip(starts, [*starts[1:], len(lines)]))
+    body: list[ast.stmt] = []
+    unparsed: set[int] = set()
+    for first, stop in bounds:
+        piece = b"".join(lines[first:stop])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(b"\n" * first + piece)  # line numbers as in the file
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            unparsed.update(range(first + 1, stop + 1))
+        else:
+            body.extend(tree.body)
+    parsed = python_fingerprints(source, ast.Module(body=body, type_ignores=[]), policy)
+    if not unparsed:
+        return Partial(parsed, len(bounds), len(bounds))
+    rest = python_token_fingerprints(source, unparsed)
+    offset = len(parsed.units)
+    merged = parsed._replace(units=parsed.units + rest.units,
+                             blocks=parsed.blocks + (Block(-1, offset, len(rest.units)),))
+    return Partial(merged, len(bounds) - len({first for first, stop in bounds
+                                               if first + 1 in unparsed}), len(bounds))
+
+
+def _follows_decorator(lines: list[bytes], start: int, number: int) -> bool:
+    """Whether every non-blank line from `start` up to `number` is a decorator."""
+    return all(line.startswith(b"@") or not line.strip() or line[:1] in b" \t)"
+               for line in lines[start:number]) and lines[start].startswith(b"@")
