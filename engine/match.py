@@ -135,7 +135,10 @@ def clone_groups(corpus: Corpus, min_lines: int, min_tokens: int,
     weight = _weights(corpus)
     # Containers before what they contain, then the biggest savings first.
     groups.sort(key=lambda g: (-weight(g.starts[0], g.length), -len(g.starts), g.key))
-    kept = _drop_nested(corpus, groups)
+    last = [g.length - 1 for g in groups]
+    kept = [groups[i] for i in outermost(
+        [[(corpus.file_of[s], corpus.start_line[s], corpus.end_line[s + tail]) for s in g.starts]
+         for g, tail in zip(groups, last)])]
     kept.sort(key=lambda g: (-weight(g.starts[0], g.length) * (len(g.starts) - 1), g.key))
     return kept
 
@@ -244,25 +247,25 @@ def _without_overlaps(corpus: Corpus, starts: list[int], length: int) -> list[in
     return kept
 
 
-def _drop_nested(corpus: Corpus, groups: list[CloneGroup]) -> list[CloneGroup]:
-    """Drop each group nested in one bigger kept group: each of its fragments inside a
-    different fragment of that group. (Two fragments inside one fragment of a bigger
-    clone — two copied methods of a copied class — say something new: kept.)"""
-    kept: list[CloneGroup] = []
+Span = tuple[int, int, int]  # file index, first line, last line
+
+
+def outermost(groups_spans: Sequence[Sequence[Span]]) -> list[int]:
+    """Indexes of the groups to keep, biggest given first: a group is dropped when each
+    of its fragments lies inside a different fragment of one kept group. (Two
+    fragments inside one fragment of a bigger clone — two copied methods of a
+    copied class — say something new: kept.)"""
+    kept: list[int] = []
     spans_by_file: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for group in groups:
+    for index, spans in enumerate(groups_spans):
         holders: dict[int, set[int]] = defaultdict(set)  # kept group -> its fragments used
-        for s in group.starts:
-            file, start, end = corpus.file_of[s], corpus.start_line[s], \
-                corpus.end_line[s + group.length - 1]
-            for lo, hi, k, fragment in spans_by_file.get(file, ()):
+        for file, start, end in spans:
+            for lo, hi, holder, fragment in spans_by_file.get(file, ()):
                 if lo <= start and end <= hi:
-                    holders[k].add(fragment)
-        if any(len(used) == len(group.starts) for used in holders.values()):
+                    holders[holder].add(fragment)
+        if any(len(used) == len(spans) for used in holders.values()):
             continue
-        index = len(kept)
-        kept.append(group)
-        for fragment, s in enumerate(group.starts):
-            spans_by_file[corpus.file_of[s]].append(
-                (corpus.start_line[s], corpus.end_line[s + group.length - 1], index, fragment))
+        for fragment, (file, start, end) in enumerate(spans):
+            spans_by_file[file].append((start, end, index, fragment))
+        kept.append(index)
     return kept

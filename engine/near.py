@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 if TYPE_CHECKING:
     import numpy as np
 
-from engine.match import SNIPPET_FACTOR, Corpus
+from engine.match import SNIPPET_FACTOR, Corpus, outermost
 from engine.normalize import hash64
 
 NUM_PERM = 64
@@ -423,23 +423,10 @@ def _trimmed(corpus: Corpus, members: tuple[int, ...],
 
 def _drop_nested_groups(corpus: Corpus, groups: list[NearGroup]) -> list[NearGroup]:
     """Drop a class each of whose fragments lies in a different fragment of a bigger one."""
-    def span(fragment: tuple[int, int]) -> tuple[int, int, int]:
-        first, last = fragment
-        return corpus.file_of[first], corpus.start_line[first], corpus.end_line[last]
+    def spans(group: NearGroup) -> list[tuple[int, int, int]]:
+        return [(corpus.file_of[first], corpus.start_line[first], corpus.end_line[last])
+                for first, last in group.fragments]
 
-    groups = sorted(groups, key=lambda g: (-max(s[2] - s[1] for s in map(span, g.fragments)),
+    groups = sorted(groups, key=lambda g: (-max(end - start for _, start, end in spans(g)),
                                            -g.similarity, g.key))
-    kept: list[NearGroup] = []
-    spans_by_file: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for group in groups:
-        holders: dict[int, set[int]] = defaultdict(set)
-        for file, start, end in map(span, group.fragments):
-            for lo, hi, index, fragment in spans_by_file.get(file, ()):
-                if lo <= start and end <= hi:
-                    holders[index].add(fragment)
-        if any(len(used) == len(group.fragments) for used in holders.values()):
-            continue
-        for fragment, (file, start, end) in enumerate(map(span, group.fragments)):
-            spans_by_file[file].append((start, end, len(kept), fragment))
-        kept.append(group)
-    return kept
+    return [groups[i] for i in outermost([spans(g) for g in groups])]

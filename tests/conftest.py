@@ -13,6 +13,14 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 @pytest.fixture
+def clock():
+    """A metrics clock the test moves by hand: no sleeping."""
+    from metrics.clock import ManualClock
+
+    return ManualClock()
+
+
+@pytest.fixture
 def shop(tmp_path: Path) -> Path:
     """A copy of fixtures/shop, a small tree with known clones, safe to edit."""
     target = tmp_path / "shop"

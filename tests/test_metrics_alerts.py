@@ -20,11 +20,6 @@ class Boom(RuntimeError):
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def notifier() -> RecordingNotifier:
     return RecordingNotifier()
 

@@ -7,14 +7,8 @@ import asyncio
 import pytest
 
 import metrics
-from metrics.clock import ManualClock
 from metrics.records import Status, is_request_id
 from metrics.testing import configured
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import structlog
 
@@ -12,14 +14,9 @@ from metrics.testing import configured
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def runtime(tmp_path, clock):
     with configured(tmp_path / "index.db", clock) as rt:
-        configure_logging(rt, level="debug", stream=open("/dev/null", "w"))
+        configure_logging(rt, level="debug", stream=io.StringIO())
         yield rt
     structlog.reset_defaults()
 
