@@ -90,6 +90,21 @@ def _token_similarity(a: list[bytes], b: list[bytes]) -> float:
     return near_similarity(*coded)
 
 
+def _masked(literals: list[tuple[str, str]], texts: list[str]) -> list[tuple[str, str]]:
+    """The differing literals as a suggestion shows them. Suggestions are stored and sent
+    to chats, so a secret of the code (bound to a name like `password`, or shaped like a
+    key) is masked."""
+    if not literals:
+        return literals
+    from metrics.sanitize import binds_secret, mask_code, mask_literal  # loaded when needed
+
+    def shown(literal: str) -> str:
+        bound = any(binds_secret(text, literal) for text in texts)
+        return mask_literal(literal) if bound else mask_code(literal)
+
+    return [(shown(a), shown(b)) for a, b in literals]
+
+
 def suggestion(kind: str, texts: list[str], lines: int,
                aligned: float | None = None) -> tuple[str, float]:
     """A one-paragraph refactoring proposal and the similarity of the copies
@@ -107,7 +122,8 @@ def suggestion(kind: str, texts: list[str], lines: int,
     literals = dict.fromkeys(pair for d in diffs for pair in d.literals)
     names = {pair: None for pair in names if pair[0] != name}  # the copies' own names differ anyway
     params = [a for a, _ in names][:4] + [f"value{i + 1}" for i in range(min(len(literals), 4))]
-    differing = [f"{a}/{b}" for a, b in list(names)[:4]] + [f"{a}/{b}" for a, b in list(literals)[:4]]
+    shown = list(names)[:4] + _masked(list(literals)[:4], texts)
+    differing = [f"{a}/{b}" for a, b in shown]
     what = ", ".join(differing) if differing else "layout only"
     if kind == "near":
         return (f"Near-identical code in {copies} places ({similarity:.0%} alike): extract the "

@@ -109,7 +109,7 @@ class Runtime:
                 f"and duplication_pct within 0..100 (got {files}, {new_clones}, {duration_s}, {duplication_pct})"
             )
         row = ScanRow(
-            request_id=request_id or current_request_id(), ts=self.clock.time(), root=str(root),
+            request_id=request_id or current_request_id(), ts=self.clock.time(), root=sanitize(str(root)),
             branch=branch, files=int(files), duplication_pct=float(duplication_pct),
             new_clones=int(new_clones), duration_s=float(duration_s), status=Status(status),
         )

@@ -15,11 +15,11 @@ from typing import Any, NamedTuple
 
 REDACTED = "[REDACTED]"
 
+# Words that make a key or a name secret, whatever its value looks like.
+_SECRET_WORDS = (r"password|passwd|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|"
+                 r"private[_-]?key|authorization|auth|credentials?|cookie|session[_-]?id")
 # Keys whose value is a secret whatever it looks like.
-SECRET_KEYS = re.compile(
-    r"(?i)^(?:.*[_-])?(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|apikey|"
-    r"access[_-]?key|private[_-]?key|authorization|auth|credentials?|cookie|session[_-]?id)$"
-)
+SECRET_KEYS = re.compile(rf"(?i)^(?:.*[_-])?(?:{_SECRET_WORDS})$")
 
 
 class Pattern(NamedTuple):
@@ -79,7 +79,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "api_key",
         re.compile(
             r"\b(?:sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"
-            r"|(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"
+            r"|(?:sk|pk|rk|tok)_(?:live|test)_[A-Za-z0-9]{16,}"
             r"|gh[pousr]_[A-Za-z0-9]{30,}"
             r"|github_pat_[A-Za-z0-9_]{30,}"
             r"|glpat-[A-Za-z0-9_-]{20,}"
@@ -91,7 +91,7 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
     Pattern(
         "bearer",
-        re.compile(r"(?i)(?P<key>\b(?:bearer|token|basic)\s+)(?=[A-Za-z0-9._~+/=-]{16,})[A-Za-z0-9._~+/=-]+"),
+        re.compile(r"(?i)(?P<key>\b(?:bearer|token|basic)[ \t]+)(?=[A-Za-z0-9._~+/=-]{16,})[A-Za-z0-9._~+/=-]+"),
         _keep_key("token"),
     ),
     Pattern(
@@ -151,3 +151,75 @@ def sanitize_value(value: Any, *, _depth: int = 0) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     return sanitize(str(value))
+
+
+# -- source code ---------------------------------------------------------------
+# Code needs its own rule for secrets announced by context: the log rule above
+# (`password=...`) would also eat `password == other` or `token = make()`. In
+# code a secret is a string literal bound to a secret-looking name: assigned
+# (`db_password = "..."`, `apiKey := "..."`), passed (`login(token="...")`),
+# or a dict/object entry (`{"api_key": "..."}`, `auth: '...'`, `'pwd' => '...'`).
+
+_CODE_PATTERNS = tuple(p for p in PATTERNS if p.name != "assignment")
+_NAME_WORDS = re.compile(rf"(?:^|_)(?:{_SECRET_WORDS.replace('[_-]', '_')})s?(?:_|$)")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# A name bound to what follows, on one line (a docstring after `-> Token:` is no value).
+_BINDING = r"""(?<![\w$-])(?P<name>[A-Za-z_$][\w$-]*)
+    ["'`]?\]?                                        # the end of a quoted key or a subscript
+    (?:[ \t]*:[ \t]*[A-Za-z_][\w.\[\], |]{0,60}?(?=[ \t]*=[^=]))?   # a type annotation
+    [ \t]*(?::=|==|!=|=>|=|:)[ \t]*
+    (?:[rRbBuUfF]{1,2}(?=["']))?                     # a string prefix: not part of the literal
+"""
+_LITERAL = r"""(?P<literal>
+      (?P<q3>\"\"\"|''')(?:\\.|(?!(?P=q3))[^\\])*(?P=q3)
+    | (?P<q1>["'`])(?:\\.|(?!(?P=q1))[^\\\n])*(?P=q1))"""
+_BOUND = re.compile(_BINDING + _LITERAL, re.VERBOSE)
+_BOUND_BEFORE = re.compile(_BINDING + r"\Z", re.VERBOSE)
+_BEFORE_WINDOW = 160  # characters before a literal that may hold its binding
+MASKED_LITERAL = "[REDACTED:secret]"
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a name or key (`db_password`, `apiKey`, `X-Auth-Token`) announces a secret."""
+    snake = _CAMEL.sub("_", name).replace("-", "_").lower()
+    return bool(_NAME_WORDS.search(snake))
+
+
+def mask_literal(literal: str) -> str:
+    """A string literal with its content masked; its quotes and line breaks (so the
+    line numbers of the code after it) are kept, and an empty one hides nothing."""
+    quote = literal[:3] if literal[:3] in ('"""', "'''") else literal[:1]
+    if len(literal) <= 2 * len(quote):
+        return literal
+    return quote + MASKED_LITERAL + "\n" * literal.count("\n") + quote
+
+
+def binds_secret(code: str, literal: str) -> bool:
+    """Whether `code` binds the string literal (quotes included, no prefix) to a secret-looking name."""
+    at = code.find(literal) if literal[:1] in ("'", '"', "`") else -1
+    while at >= 0:
+        before = _BOUND_BEFORE.search(code, max(0, at - _BEFORE_WINDOW), at)
+        if before and is_secret_name(before.group("name")):
+            return True
+        at = code.find(literal, at + 1)
+    return False
+
+
+def mask_code(code: str) -> str:
+    """Source code with secret-bound literals and secret-shaped text (keys, tokens, e-mails) masked.
+
+    Unlike `sanitize`, the code around a secret is left as it is, so the
+    masked text still reads as the code it was.
+    """
+    if not code:
+        return code
+    pieces, at = [], 0
+    for match in _BOUND.finditer(code):
+        if is_secret_name(match.group("name")):
+            start, end = match.span("literal")
+            pieces += [code[at:start], mask_literal(match.group("literal"))]
+            at = end
+    code = "".join(pieces) + code[at:]
+    for pattern in _CODE_PATTERNS:
+        code = pattern.regex.sub(pattern.replace, code)
+    return code

@@ -70,3 +70,69 @@ def test_sanitize_value_walks_structures_and_drops_secret_keys():
         "attempts": ["mail [REDACTED:email]", 3, None],
         "db_password": "",
     }
+
+
+# -- code ---------------------------------------------------------------------------
+
+from metrics.sanitize import MASKED_LITERAL, binds_secret, is_secret_name, mask_code, mask_literal  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("code", "secret"),
+    [
+        ('DB_PASSWORD = "hunter2"', "hunter2"),
+        ("password: str = 'hunter2'", "hunter2"),
+        ('login(user="bob", password="hunter2", timeout=3)', "hunter2"),
+        ('settings = {"api_key": "k-1234", "name": "shop"}', "k-1234"),
+        ('headers = {"X-Auth-Token": "tkn-99"}', "tkn-99"),
+        ('headers["Authorization"] = "Basic Ym9iOmh1bnRlcjI="', "Ym9iOmh1bnRlcjI="),
+        ('apiKey := "go-secret-1"', "go-secret-1"),
+        ("const privateKey = `pk-js-77`;", "pk-js-77"),
+        ("$conf = ['passwd' => 'php-pw'];", "php-pw"),
+        ('client_secret = r"raw-secret"', "raw-secret"),
+        ('if token == "let-me-in":', "let-me-in"),
+        ('charge(source="tok_live_4eC39HqLyjWDarjtT1zdp7dc")', "tok_live_4eC39HqLyjWDarjtT1zdp7dc"),
+        ('db = "postgres://app:s3cr3tpw@db:5432/x"', "s3cr3tpw"),
+        ('KEY = """-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"""', "MIIEow"),
+        ('send(to="ops-lead@shop.example.com")', "ops-lead@shop.example.com"),
+    ],
+)
+def test_mask_code_hides_secret_literals_and_shapes(code, secret):
+    """Literals bound to secret names (assignments, keywords, dict entries) and shaped secrets are masked."""
+    masked = mask_code(code)
+    assert secret not in masked
+    assert "[REDACTED" in masked
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "token = make_token(user)",
+        "if password == other_password:\n    return token",
+        'author = "Jane Doe"',
+        'settings = {"name": "shop", "oauth_url": "https://example.com/authorize"}',
+        'def tokens(source) -> Tokens:\n    """Tokenize a whole file."""',
+        "for token in stream:\n    yield token\n    self.remaining_budget_value -= 1",
+        'empty_password = ""',
+        "total = price * 4111111111111112",
+    ],
+)
+def test_mask_code_leaves_ordinary_code_alone(code):
+    """Names about secrets without a literal, other names' literals and prose stay as they are."""
+    assert mask_code(code) == code
+
+
+def test_masked_code_keeps_its_lines():
+    """A masked multi-line literal keeps its line breaks, so the line numbers after it still hold."""
+    code = 'secret = """one\ntwo\nthree"""\nnext_line = 1\n'
+    masked = mask_code(code)
+    assert masked.count("\n") == code.count("\n") and "one" not in masked
+    assert mask_literal("'x'") == f"'{MASKED_LITERAL}'" and mask_literal('""') == '""'
+
+
+def test_bound_literals_and_secret_names():
+    """A literal is known as bound to a secret name wherever it occurs; names split on case and dashes."""
+    code = 'name = "b2"\nlog("a1")\npassword = "a1"\n'
+    assert binds_secret(code, '"a1"') and not binds_secret(code, '"b2"')
+    assert all(map(is_secret_name, ["db_password", "apiKey", "X-Auth-Token", "SECRET_KEY", "auth"]))
+    assert not any(map(is_secret_name, ["author", "oauth_url", "tokenizer", "keyboard"]))
