@@ -8,13 +8,12 @@ fresh clone gates against what the team accepted.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from engine.atomic import write_atomically
 from engine.exceptions import UsageError
 from engine.records import Clone
 
@@ -79,10 +78,7 @@ def write_file(root: Path, accepted: Accepted) -> Path:
     """Write `root/.codebot-baseline.json` atomically; return its path."""
     path = root / BASELINE_FILE
     try:
-        fd, temp = tempfile.mkstemp(dir=root, prefix=f".{BASELINE_FILE}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dumps(accepted))
-        os.replace(temp, path)
+        write_atomically(path, dumps(accepted))
     except OSError as exc:
         raise UsageError(f"cannot write the baseline {path}: {exc.strerror}") from exc
     return path

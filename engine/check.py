@@ -35,6 +35,7 @@ from engine.scan import default_db_path, duplicated_lines, scan
 from engine.store import KnownFile, Store
 
 ROOT_MARKERS = (".git", "pyproject.toml", ".codebot")
+DELETED = "deleted: not on disk"
 
 
 class CheckResult(NamedTuple):
@@ -51,6 +52,17 @@ def find_root(start: Path) -> Path:
         if any((folder / marker).exists() for marker in ROOT_MARKERS):
             return folder
     return start
+
+
+def root_of(files: list[Path]) -> Path:
+    """The repository the checked files belong to (found from the files, not from the
+    working directory); files of more than one repository are a usage error."""
+    roots = {find_root(file.absolute().parent) for file in files}
+    if len(roots) > 1:
+        raise UsageError("the files belong to more than one repository ("
+                         + ", ".join(sorted(map(str, roots))) + "); check them one repository "
+                         "at a time")
+    return roots.pop()
 
 
 def check(files: list[Path], settings: Settings, root: Path, db_path: Path | None = None,
@@ -77,11 +89,15 @@ def check(files: list[Path], settings: Settings, root: Path, db_path: Path | Non
     prefix = f"{root}{os.sep}"
     with Store(db, timeout=lock_timeout) as store:
         accepted = baseline.load(root, store)
-        stored = {path[len(prefix):].replace(os.sep, "/"): row
-                  for path, row in store.known_files().items()
-                  if path.startswith(prefix) and row.status in (PARSED, TOKENS)
-                  and row.fingerprint_key == fingerprint_key}
+        indexed = {path[len(prefix):].replace(os.sep, "/"): row
+                   for path, row in store.known_files().items() if path.startswith(prefix)}
+        stored = {rel: row for rel, row in indexed.items()
+                  if row.status in (PARSED, TOKENS) and row.fingerprint_key == fingerprint_key}
         corpus = _stored_corpus(store, str(root), stored)
+    for skip in skipped:
+        if skip.reason == DELETED and skip.path not in indexed:
+            raise UsageError(f"{skip.path}: no such file (not on disk, and the index of {root} "
+                             "never had it)")
     replaced = {rel for rel, _ in skipped} | checked.keys()
     stale = _tombstone(corpus, replaced)
     seeds: set[int] = set()
@@ -118,11 +134,10 @@ def _stored_corpus(store: Store, root: str, stored: dict[str, KnownFile]) -> Cor
     if corpus is not None:
         return corpus
     corpus = Corpus()
-    blobs = store.fingerprint_blobs(row.id for row in stored.values())
+    columns = store.fingerprint_columns(row.id for row in stored.values())
     for rel in sorted(stored):
-        blob = blobs.get(stored[rel].id)
-        if blob:
-            corpus.add_file(rel, *unpack_columns(blob))
+        if stored[rel].id in columns:
+            corpus.add_file(rel, *columns[stored[rel].id])
     try:
         store.save_cached_corpus(root, state, marshal.dumps(vars(corpus)))
     except StoreError:
@@ -184,7 +199,7 @@ def _targets(files: list[Path], root: Path, settings: Settings
         if path.is_dir():
             raise UsageError(f"{file} is a folder; check takes files (use scan for folders)")
         if not path.exists():
-            skipped.append(SkippedFile(rel, "deleted: not on disk"))
+            skipped.append(SkippedFile(rel, DELETED))
             continue
         language = language_of(path.name)
         if language is None or (settings.lang and language not in settings.lang):

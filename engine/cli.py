@@ -4,18 +4,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from engine.check import check, find_root
+from engine.atomic import write_atomically
+from engine.check import check, root_of
 from engine.config import load_settings
 from engine.discover import common_root
-from engine.exceptions import CodebotError, UsageError
-from engine.records import ScanResult
+from engine.exceptions import CodebotError, DamagedIndexError, UsageError
+from engine.records import ScanResult, count
 from engine.report import RENDERERS
-from engine.scan import default_db_path, scan
+from engine.scan import Progress, default_db_path, scan
+from engine.store import Store, rebuild, scan_lock
 from engine.tracking import record_scan, tracked
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
@@ -46,12 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="accept the current clones: record them in the index and in "
                           "ROOT/.codebot-baseline.json (commit it); the gates then fail only "
                           "on clones not in it")
+    cmd.add_argument("--progress", action="store_true",
+                     help="a plain line per phase on stderr, also when it is not a terminal "
+                          "(the default when CI is set)")
     cmd = commands.add_parser(
         "check", help="check given files against the index (the pre-commit hook)",
-        description="Match the given files against the stored index of the rest of the "
-                    "repository; report the clones they take part in that the baseline does "
-                    "not accept. Exit 1 when there are any. Builds the index first when there "
-                    "is none.",
+        description="Match the given files against the stored index of the rest of their "
+                    "repository (the nearest folder up from the files with .git, "
+                    "pyproject.toml or .codebot); report the clones they take part in that "
+                    "the baseline does not accept. Exit 1 when there are any. Builds the "
+                    "index first when there is none.",
         epilog="example: python -m engine check src/shop/billing.py --format markdown")
     cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
     _report_options(cmd, "index database (env CODEBOT_DB; default ROOT/.codebot/index.db, "
@@ -66,26 +71,65 @@ def _report_options(cmd: argparse.ArgumentParser, db_help: str) -> None:
     cmd.add_argument("--db", type=Path, metavar="PATH", help=db_help)
     cmd.add_argument("--min-lines", type=int, help="smallest clone in lines of code (6)")
     cmd.add_argument("--min-tokens", type=int, help="smallest clone in tokens (35)")
+    cmd.add_argument("--force", action="store_true",
+                     help="use --db even if it is another application's SQLite database")
     cmd.add_argument("--quiet", "-q", action="store_true", help="no progress or notes on stderr")
+
+
+class _Saved:
+    """Whether the scan was stored before the command ended: what an interrupt must say."""
+
+    scan_id: int | None = None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = _check if args.command == "check" else _scan
-    request_id = None
+    saved = _Saved()
     try:
         db = _tracking_db(args)
-        with tracked(args.command, db, _lock_timeout(), cwd=str(Path.cwd())) as request_id:
-            return command(args, request_id)
+        try:
+            return _tracked(args, db, saved)
+        except DamagedIndexError as exc:
+            _heal(db, exc, args.quiet)
+            return _tracked(args, db, saved)
     except CodebotError as exc:
         print(f"codebot: error: {exc}", file=sys.stderr)
+        request_id = getattr(exc, "request_id", None)
         if request_id:
             print(f"codebot: request {request_id}; `python -m metrics triage {request_id} "
                   f"--db {db}` explains it", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("codebot: interrupted; the index keeps the previous scan", file=sys.stderr)
+        if saved.scan_id is None:
+            print("codebot: interrupted; the index keeps the previous scan", file=sys.stderr)
+        else:
+            print("codebot: interrupted after the scan was saved, before its report was out; "
+                  "its new clones stay new for the next --fail-on-new", file=sys.stderr)
         return 130
+
+
+def _tracked(args: argparse.Namespace, db: Path, saved: _Saved) -> int:
+    """Run the command as one tracked request; its errors carry the request id."""
+    command = _check if args.command == "check" else _scan
+    if args.force:  # CodeBot's marker table first, so the metrics tables may follow it
+        Store(db, timeout=_lock_timeout(), force=True).close()
+    request_id = None
+    try:
+        with tracked(args.command, db, _lock_timeout(), cwd=str(Path.cwd())) as request_id:
+            return command(args, request_id, saved)
+    except CodebotError as exc:
+        exc.request_id = request_id  # type: ignore[attr-defined]
+        raise
+
+
+def _heal(db: Path, damage: DamagedIndexError, quiet: bool) -> None:
+    """Set the damaged index aside and start a new one; say so in one line."""
+    with scan_lock(db, _lock_timeout()):
+        rebuilt = rebuild(db, _lock_timeout())
+    lost = f"; could not read: {', '.join(rebuilt.lost)}" if rebuilt.lost else ""
+    print(f"codebot: {damage}; moved it to {rebuilt.damaged.name} and rebuilding it from the "
+          f"work tree (kept the baseline, scan history and metrics that still read{lost})",
+          file=sys.stderr)
 
 
 def _tracking_db(args: argparse.Namespace) -> Path:
@@ -94,12 +138,12 @@ def _tracking_db(args: argparse.Namespace) -> Path:
     if explicit:
         return explicit
     if args.command == "check":
-        return default_db_path(find_root(Path.cwd()))
+        return default_db_path(root_of(args.files))
     existing = [p.absolute() for p in args.paths if p.exists()]
     return default_db_path(common_root(existing) if existing else Path.cwd())
 
 
-def _scan(args: argparse.Namespace, request_id: str | None) -> int:
+def _scan(args: argparse.Namespace, request_id: str | None, saved: _Saved) -> int:
     paths = [p for p in args.paths]
     for path in paths:
         if not path.exists():
@@ -111,33 +155,36 @@ def _scan(args: argparse.Namespace, request_id: str | None) -> int:
         "exclude": tuple(args.exclude) if args.exclude else None, "jobs": args.jobs,
         "fail_on_new": args.fail_on_new, "max_duplication": args.max_duplication,
     })
-    db = _db_path(args)
-    progress = None if args.quiet or not sys.stderr.isatty() else _progress_line(sys.stderr)
+    db = _db_path(args) or default_db_path(root)
+    progress = _progress_for(args)
     result = scan(paths, settings, db, progress=progress, request_id=request_id,
-                  lock_timeout=_lock_timeout(), update_baseline=args.update_baseline)
-    if progress:
-        sys.stderr.write("\r\033[K")
+                  lock_timeout=_lock_timeout(), update_baseline=args.update_baseline,
+                  force=args.force, reported=False)
+    saved.scan_id = result.scan_id
     if request_id:
         record_scan(result)
     _emit(args, result)
     if args.update_baseline and not args.quiet:
-        print(f"codebot: baseline: {len(result.clones)} clones accepted, written to "
+        accepted = len(result.clones)
+        print(f"codebot: baseline: {count(accepted, 'clone')} accepted, written to "
               f"{result.root / '.codebot-baseline.json'}", file=sys.stderr)
     failed = []
     if settings.fail_on_new and result.new_clone_ids:
-        failed.append(f"{len(result.new_clone_ids)} new clones")
+        failed.append(f"{count(len(result.new_clone_ids), 'new clone')}")
     if settings.max_duplication is not None and \
             result.stats.duplication_pct > settings.max_duplication:
         failed.append(f"duplication {result.stats.duplication_pct:.2f}% is over "
                       f"{settings.max_duplication:g}%")
     if failed:
         print(f"codebot: gate failed: {'; '.join(failed)}", file=sys.stderr)
-        return EXIT_GATE
-    return EXIT_OK
+    if result.scan_id is not None:  # the report and the verdict are out
+        with Store(db, timeout=_lock_timeout()) as store:
+            store.mark_reported(result.scan_id)
+    return EXIT_GATE if failed else EXIT_OK
 
 
-def _check(args: argparse.Namespace, request_id: str | None) -> int:
-    root = find_root(Path.cwd())
+def _check(args: argparse.Namespace, request_id: str | None, saved: _Saved) -> int:
+    root = root_of(args.files)
     settings = load_settings(root, {"min_lines": args.min_lines, "min_tokens": args.min_tokens})
     result = check(list(args.files), settings, root, _db_path(args), _lock_timeout())
     result = result._replace(report=result.report._replace(request_id=request_id))
@@ -147,7 +194,7 @@ def _check(args: argparse.Namespace, request_id: str | None) -> int:
     _emit(args, result.report)
     clones = result.report.clones
     if clones:
-        print(f"codebot: check failed: {len(clones)} new clone{'s' * (len(clones) != 1)} "
+        print(f"codebot: check failed: {count(len(clones), 'new clone')} "
               "involving the checked files (accept them with `scan --update-baseline`, or "
               "mark them `# codebot: ignore`)", file=sys.stderr)
         return EXIT_GATE
@@ -158,7 +205,11 @@ def _emit(args: argparse.Namespace, result: ScanResult) -> None:
     """Write the report where it was asked for; list skipped files on stderr for other formats."""
     report = RENDERERS[args.format](result)
     if args.output:
-        _write_atomically(args.output, report)
+        try:
+            write_atomically(args.output, report)
+        except OSError as exc:
+            raise CodebotError(f"cannot write the report to {args.output}: "
+                               f"{exc.strerror or exc}") from exc
     else:
         sys.stdout.write(report)
     if result.skipped and not args.quiet and args.format != "text":
@@ -177,26 +228,47 @@ def _lock_timeout() -> float:
         raise UsageError("CODEBOT_LOCK_TIMEOUT must be a number of seconds") from exc
 
 
-def _progress_line(stream: TextIO):
-    started = time.monotonic()
-    shown = [0.0]
+def _progress_for(args: argparse.Namespace) -> Progress | None:
+    """A live line on a terminal; with --progress or in CI, a plain line per phase."""
+    if args.quiet:
+        return None
+    if args.progress or os.environ.get("CI"):
+        return _phase_lines(sys.stderr)
+    return _progress_line(sys.stderr) if sys.stderr.isatty() else None
 
-    def show(done: int, total: int) -> None:
+
+_PHASES = {"reading": "reading and fingerprinting", "matching": "matching clones",
+           "storing": "storing the index"}
+
+
+def _phase_lines(stream: TextIO) -> Progress:
+    """`codebot: PHASE ...` when a phase starts and `... done in S s` when it ends."""
+    started = {}
+
+    def show(phase: str, done: int, total: int) -> None:
         now = time.monotonic()
-        if done == total or now - shown[0] > 0.1:
-            shown[0] = now
-            stream.write(f"\rfingerprinting {done}/{total} files, {now - started:.1f}s")
-            stream.flush()
+        if phase not in started:
+            started[phase] = now
+            what = f" {count(total, 'file')}" if phase == "reading" else ""
+            stream.write(f"codebot: {_PHASES[phase]}{what}\n")
+        if done == total and total:
+            stream.write(f"codebot: {_PHASES[phase]}: done in {now - started[phase]:.1f}s\n")
+        stream.flush()
     return show
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """The report appears whole or not at all."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except OSError as exc:
-        raise CodebotError(f"cannot write the report to {path}: {exc.strerror}") from exc
+def _progress_line(stream: TextIO) -> Progress:
+    """One line, redrawn: the phase, files done of total, seconds so far; cleared at the end."""
+    started = time.monotonic()
+    shown = [0.0]
+
+    def show(phase: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if phase == "storing" and done == total:
+            stream.write("\r\033[K")
+        elif done == total or now - shown[0] > 0.1 or phase != "reading":
+            shown[0] = now
+            count = f" {done}/{total} files" if phase == "reading" else ""
+            stream.write(f"\r\033[K{_PHASES[phase]}{count}, {now - started:.1f}s")
+        stream.flush()
+    return show

@@ -57,8 +57,10 @@ class Settings(BaseModel):
         return self.jobs or os.cpu_count() or 1
 
     def fingerprint_key(self) -> str:
-        """What stored fingerprints depend on: a change here means parsing again."""
-        return ",".join(str(int(flag)) for flag in self.noise_policy) + f";v{FINGERPRINT_VERSION}"
+        """What stored fingerprints and skip verdicts depend on: a change here means reading
+        and parsing again."""
+        return (",".join(str(int(flag)) for flag in self.noise_policy)
+                + f";max{self.max_file_size};v{FINGERPRINT_VERSION}")
 
 
 def pyproject_settings(root: Path) -> dict[str, Any]:

@@ -4,7 +4,9 @@
     ├── UsageError          a bad option, path or setting
     │   └── ConfigError     a bad value in [tool.codebot]
     └── StoreError          the index database cannot be used
-        ├── CorruptStoreError   the file is not a CodeBot index
+        ├── CorruptStoreError   the file is not an SQLite database: refused, untouched
+        │   └── DamagedIndexError   an SQLite index with damage inside: healed by a rebuild
+        ├── ForeignIndexError   an SQLite database of another application (without --force)
         └── StoreLockedError    another scan holds the write lock too long
 """
 from __future__ import annotations
@@ -28,6 +30,14 @@ class StoreError(CodebotError):
 
 class CorruptStoreError(StoreError):
     """The database file exists but is not a readable CodeBot index."""
+
+
+class DamagedIndexError(CorruptStoreError):
+    """An SQLite index whose pages or fingerprint blobs fail to read: a cache to rebuild."""
+
+
+class ForeignIndexError(StoreError):
+    """A non-empty SQLite database that CodeBot did not create."""
 
 
 class StoreLockedError(StoreError):

@@ -17,7 +17,7 @@ from pygments.token import STANDARD_TYPES, Comment, Text, _TokenType
 from pygments.util import ClassNotFound
 
 from engine.discover import language_of
-from engine.records import Clone, Fragment, ScanResult
+from engine.records import Clone, Fragment, ScanResult, count
 from engine.sources import FragmentTexts
 
 # Past these the page gets too big to read; the rest is counted, not shown.
@@ -74,7 +74,7 @@ def render_html(result: ScanResult) -> str:
     if result.skipped:
         items = "".join(f"<li><code>{escape(s.path)}</code>: {escape(s.reason)}</li>"
                         for s in result.skipped)
-        skipped = f"<details class='skipped'><summary>{len(result.skipped)} files skipped" \
+        skipped = f"<details class='skipped'><summary>{count(len(result.skipped), 'file')} skipped" \
                   f"</summary><ul>{items}</ul></details>"
     body = "\n".join(sections) if sections else "<p>No clones.</p>"
     return (

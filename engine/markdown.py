@@ -1,7 +1,7 @@
 """The Markdown report: a summary and one table row per clone, sized for a pull-request comment."""
 from __future__ import annotations
 
-from engine.records import Clone, ScanResult
+from engine.records import Clone, ScanResult, count
 
 # A PR comment is capped (GitHub: 65,536 characters); the rest is counted, not listed.
 MAX_ROWS = 50
@@ -14,7 +14,7 @@ def render_markdown(result: ScanResult) -> str:
     out = [
         "### CodeBot: duplicated code",
         "",
-        f"**{len(result.clones)} clones** ({new} new) in {stats.files} files: "
+        f"**{count(len(result.clones), 'clone')}** ({new} new) in {count(stats.files, 'file')}: "
         f"{stats.duplicated_lines} of {stats.lines} lines duplicated "
         f"(**{stats.duplication_pct:.2f}%**).",
         "",
@@ -25,11 +25,11 @@ def render_markdown(result: ScanResult) -> str:
         for number, clone in enumerate(result.clones[:MAX_ROWS], 1):
             out.append(_row(number, clone, clone.id in result.new_clone_ids))
         if len(result.clones) > MAX_ROWS:
-            out += ["", f"…and {len(result.clones) - MAX_ROWS} more clones (see the full report)."]
+            out += ["", f"…and {count(len(result.clones) - MAX_ROWS, 'more clone')} (see the full report)."]
     else:
         out.append("No clones. :tada:")
     if result.skipped:
-        out += ["", f"<details><summary>{len(result.skipped)} files skipped</summary>", ""]
+        out += ["", f"<details><summary>{count(len(result.skipped), 'file')} skipped</summary>", ""]
         out += [f"- `{_code(s.path)}`: {_cell(s.reason)}" for s in result.skipped]
         out += ["", "</details>"]
     return "\n".join(out) + "\n"

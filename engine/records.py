@@ -118,6 +118,11 @@ class SkippedFile(NamedTuple):
     reason: str
 
 
+def count(n: int, noun: str) -> str:
+    """`1 file`, `2 files`: every count a report or message shows."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 class ScanResult(NamedTuple):
     """Everything a scan produced: the report's content."""
 
@@ -127,3 +132,4 @@ class ScanResult(NamedTuple):
     skipped: tuple[SkippedFile, ...]
     new_clone_ids: frozenset[str]
     request_id: str | None = None
+    scan_id: int | None = None  # the stored scan, until its report is out (`mark_reported`)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.records import Clone, ScanResult
+from engine.records import Clone, ScanResult, count
 from engine.sources import FragmentTexts
 
 JSON_VERSION = 1
@@ -44,7 +44,8 @@ def render_json(result: ScanResult) -> str:
 def render_text(result: ScanResult) -> str:
     stats = result.stats
     out = [
-        f"{len(result.clones)} clones in {stats.files} files: {stats.duplicated_lines} of "
+        f"{count(len(result.clones), 'clone')} in {count(stats.files, 'file')}: "
+        f"{stats.duplicated_lines} of "
         f"{stats.lines} lines duplicated ({stats.duplication_pct:.2f}%) — "
         f"{stats.files_parsed} parsed, {stats.files_reused} reused, {stats.files_skipped} skipped, "
         f"{stats.duration_s:.2f}s",
@@ -54,7 +55,7 @@ def render_text(result: ScanResult) -> str:
         new = " NEW" if clone.id in result.new_clone_ids else ""
         out.append("")
         out.append(f"{number}. {clone.id} {clone.kind}, {clone.lines} lines, {clone.tokens} tokens,"
-                   f" similarity {clone.similarity:.2f}, {len(clone.fragments)} places{new}")
+                   f" similarity {clone.similarity:.2f}, {count(len(clone.fragments), 'place')}{new}")
         for fragment in clone.fragments:
             out.append(f"   {fragment.path}:{fragment.start_line}-{fragment.end_line}")
         snippet = _snippet(texts, clone)
@@ -63,7 +64,7 @@ def render_text(result: ScanResult) -> str:
         out.append(f"   → {clone.suggestion}")
     if result.skipped:
         out.append("")
-        out.append(f"skipped {len(result.skipped)} files:")
+        out.append(f"skipped {count(len(result.skipped), 'file')}:")
         out.extend(f"   {s.path}: {s.reason}" for s in result.skipped)
     return "\n".join(out) + "\n"
 

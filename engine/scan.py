@@ -11,6 +11,8 @@ import gc
 import hashlib
 import json
 import multiprocessing
+import os
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -29,9 +31,11 @@ from engine.records import (
     PARSED, SKIP_STATUSES, TOKENS, Clone, FileResult, ScanResult, ScanStats,
     SkippedFile, SourceFile,
 )
-from engine.store import KnownFile, Store
+from engine.store import KnownFile, Store, scan_lock
 
-Progress = Callable[[int, int], None]
+# Called as (phase, done, total): phases "reading", "matching", "storing".
+Progress = Callable[[str, int, int], None]
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # Below this many files to parse, starting worker processes costs more than it saves.
 _POOL_MIN_FILES = 64
 
@@ -44,25 +48,38 @@ def default_db_path(root: Path) -> Path:
 
 def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
          progress: Progress | None = None, request_id: str | None = None,
-         lock_timeout: float = 30.0, update_baseline: bool = False) -> ScanResult:
+         lock_timeout: float = 30.0, update_baseline: bool = False,
+         force: bool = False, reported: bool = True) -> ScanResult:
     """Scan `paths`, store the results in the index, and return the report's content.
 
     New clones are those the baseline does not accept (see `baseline`); without
-    a baseline, those not in the previous scan. `update_baseline` accepts all
-    current clones (in the index and in ROOT/.codebot-baseline.json).
+    a baseline, those not in the last reported scan. `update_baseline` accepts all
+    current clones (in the index and in ROOT/.codebot-baseline.json). With
+    `reported=False` the scan is stored unreported: the caller marks it reported
+    (`Store.mark_reported`) once its report and verdict are out.
     """
     clock = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     paths = [p.absolute() for p in paths]
     root = common_root(paths)
-    files = discover(paths, root, set(settings.lang), settings.exclude)
-    with Store(db_path or default_db_path(root), timeout=lock_timeout) as store:
+    db_path = db_path or default_db_path(root)
+    report = progress or (lambda phase, done, total: None)
+    # One scan of an index at a time, from before the work: a second one waits and then
+    # finds the first one's results stored.
+    with scan_lock(db_path, lock_timeout), \
+            Store(db_path, timeout=lock_timeout, force=force) as store:
+        files = discover(paths, root, set(settings.lang), settings.exclude)
         known = store.known_files()
         fingerprint_key = settings.fingerprint_key()
         reused, jobs = _plan(files, known, fingerprint_key, settings)
+        present = {str(f.path) for f in files}
+        vanished = [p for p in known if p not in present and _under(p, paths)]
+        if jobs or vanished:
+            store.verify()  # never write into a damaged file
         results: list[FileResult] = []
         seen: dict[str, KnownFile] = {}
-        for result in _run(jobs, settings.worker_count, progress):
+        for result in _run(jobs, settings.worker_count,
+                           lambda done, total: report("reading", done, total)):
             if result.status == "unchanged":
                 seen[result.path] = known[result.path]._replace(
                     size=result.size, mtime_ns=result.mtime_ns)
@@ -79,20 +96,25 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
         file_hashes = _file_hashes(
             [(p, current[p].hash) for p in stored] + [(p, r.content_hash) for p, r in fingerprinted.items()])
         last = store.last_scan(str(root))
+        report("matching", 0, 1)
         if last and _settings_of(last.settings) == settings_key and last.file_hashes == file_hashes:
             keyed = store.clones_of_scan(last.id)
         else:
-            blobs = store.fingerprint_blobs(current[p].id for p in stored)
+            columns = store.fingerprint_columns(current[p].id for p in stored)
             corpus = Corpus()
             for path in sorted([*stored, *fingerprinted]):
-                blob = fingerprinted[path].blob if path in fingerprinted else blobs.get(current[path].id)
-                if blob:
-                    corpus.add_file(_rel(path, root), *unpack_columns(blob))
+                if path in fingerprinted:
+                    blob = fingerprinted[path].blob
+                    if blob:
+                        corpus.add_file(_rel(path, root), *unpack_columns(blob))
+                elif current[path].id in columns:
+                    corpus.add_file(_rel(path, root), *columns[current[path].id])
             # Suggestions of clones untouched by this scan's changes are kept.
             changed = {_rel(path, root) for path in fingerprinted}
             previous = {key: clone for clone, key in store.clones_of_scan(last.id)
                         if not any(f.path in changed for f in clone.fragments)} if last else {}
             keyed = detect(corpus, settings, root, previous=previous)
+        report("matching", 1, 1)
         clones = [c for c, _ in keyed]
         accepted = baseline.accepted_of(keyed) if update_baseline else baseline.load(root, store)
         if accepted is not None:
@@ -113,16 +135,18 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
             files_parsed=len(fingerprinted),
             files_skipped=len(skipped),
         )
-        present = {str(f.path) for f in files}
-        vanished = [p for p in known if p not in present and _under(p, paths)]
-        store.save_scan(root=str(root), request_id=request_id, started_at=started_at,
+        report("storing", 0, 1)
+        scan_id = store.save_scan(root=str(root), request_id=request_id, started_at=started_at,
                         settings={"key": settings_key, "fingerprint_key": fingerprint_key},
                         file_hashes=file_hashes, stats=stats, results=results, seen=seen,
-                        vanished=vanished, clones=keyed, new_keys=new_keys)
+                        vanished=vanished, clones=keyed, new_keys=new_keys,
+                                  reported=reported)
         if update_baseline:
             baseline.record(root, store, keyed)
+        report("storing", 1, 1)
     new_ids = frozenset(c.id for c, k in keyed if k in new_keys)
-    return ScanResult(root, stats, tuple(clones), tuple(sorted(skipped)), new_ids, request_id)
+    return ScanResult(root, stats, tuple(clones), tuple(sorted(skipped)), new_ids, request_id,
+                      scan_id)
 
 
 def _plan(files: list[SourceFile], known: dict[str, KnownFile], fingerprint_key: str,
@@ -150,9 +174,26 @@ def _work(job: _Job) -> FileResult:
 
 def _init_worker() -> None:
     gc.disable()
+    _die_with_parent()
 
 
-def _run(jobs: list[_Job], workers: int, progress: Progress | None) -> Iterator[FileResult]:
+def _die_with_parent() -> None:
+    """End this worker when the process that started it (this scan, or its fork server)
+    dies — the OOM killer, kill -9 — instead of living on as an orphan: Linux's
+    parent-death signal, and a check for a parent that died before it was set."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # not Linux: the pool's own broken-pipe handling is all there is
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _run(jobs: list[_Job], workers: int,
+         progress: Callable[[int, int], None] | None) -> Iterator[FileResult]:
     total = len(jobs)
     pool = None
     gc_was_enabled = gc.isenabled()

@@ -4,23 +4,39 @@ Every scan is written in one `BEGIN IMMEDIATE` transaction, so a second
 writer waits (up to the busy timeout) and then gets a clear error, and a
 crash or Ctrl-C mid-scan leaves the previous scan's data as it was. The
 schema carries a version; migrations bring an older file up to date.
+
+The file is only ever opened through SQLite: closing any other descriptor of
+it would drop the POSIX locks of every connection this process holds on it
+(SQLite's documented pitfall), and another process would then write under
+them. Whole scans are serialised by an advisory lock on a separate file
+(`index.db.lock`), taken before any work, so a second scan of the same tree
+waits and then reuses the first one's results.
+
+The index is a cache of the work tree, except the baseline and the history
+(scans, metrics): a damaged file is set aside and rebuilt (`set_aside`,
+`carry_over`), keeping whatever of those still reads.
 """
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 
-from engine.exceptions import CorruptStoreError, StoreError, StoreLockedError
+from engine.exceptions import (
+    CorruptStoreError, DamagedIndexError, ForeignIndexError, StoreError, StoreLockedError,
+)
+from engine.fingerprint import Columns, unpack_columns
 from engine.records import Clone, FileResult, Fragment, ScanStats
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-SCHEMA_VERSION = 2
-_SQLITE_HEADER = b"SQLite format 3\x00"
+SCHEMA_VERSION = 3
 # Clones of older scans are pruned; the scans themselves (the trend) are kept.
 KEEP_CLONES_OF_SCANS = 20
 
@@ -89,24 +105,55 @@ def _add_baseline_v2(db: sqlite_utils.Database) -> None:
                "data BLOB NOT NULL)")
 
 
-MIGRATIONS = {1: _create_v1, 2: _add_baseline_v2}
+def _add_reported_v3(db: sqlite_utils.Database) -> None:
+    """Whether a scan's report and gate verdict went out. New clones are judged against the
+    last reported scan, so a scan interrupted after its save cannot pass them."""
+    db.execute("ALTER TABLE scans ADD COLUMN reported INTEGER NOT NULL DEFAULT 1")
+
+
+MIGRATIONS = {1: _create_v1, 2: _add_baseline_v2, 3: _add_reported_v3}
+# What survives a rebuild, in groups copied whole or not at all (foreign keys hold within).
+KEPT_ON_REBUILD = (("scans", "clones", "fragments"), ("baselines", "baseline_clones"))
 
 
 class Store:
     """An open index database."""
 
-    def __init__(self, path: Path, timeout: float = 30.0) -> None:
+    def __init__(self, path: Path, timeout: float = 30.0, force: bool = False) -> None:
+        """Open (or create) the index; `force` allows adding it to another application's file."""
         self.path = path
-        _refuse_foreign_file(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise StoreError(f"{path} is a folder; --db needs a file path")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot make the folder of the index {path}: {exc.strerror}") from exc
         try:
             self.conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise store_error(exc, path) from exc
+        try:
+            _refuse_foreign(self.conn, path, force)
             self.conn.execute("PRAGMA foreign_keys = ON")
             if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 self.conn.execute("PRAGMA journal_mode = WAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            self.conn.close()
             raise store_error(exc, path) from exc
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def verify(self) -> None:
+        """SQLite's quick_check of every page; DamagedIndexError when it fails.
+
+        About 40 ms for a 40 MB index: run before a scan writes, so nothing is
+        written into a damaged file.
+        """
+        problems = [row[0] for row in self._query("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            raise DamagedIndexError(f"the index {self.path} is damaged ({problems[0]})")
 
     def close(self) -> None:
         self.conn.close()
@@ -150,19 +197,36 @@ class Store:
                            "lines, tokens, language, error FROM files")
         return {row[0]: KnownFile(*row[1:]) for row in rows}
 
-    def fingerprint_blobs(self, file_ids: Iterable[int]) -> dict[int, bytes]:
+    def fingerprint_columns(self, file_ids: Iterable[int]) -> dict[int, Columns]:
+        """The stored fingerprints of these files, decoded. A blob that does not decode
+        means the file was damaged: DamagedIndexError."""
         wanted = set(file_ids)
-        rows = self._query("SELECT file_id, data FROM fingerprints")
-        return {file_id: data for file_id, data in rows if file_id in wanted}
+        columns = {}
+        for file_id, data in self._query("SELECT file_id, data FROM fingerprints"):
+            if file_id in wanted:
+                try:
+                    columns[file_id] = unpack_columns(data)
+                except (ValueError, EOFError, TypeError) as exc:
+                    raise DamagedIndexError(f"the index {self.path} is damaged (stored "
+                                            f"fingerprints do not decode: {exc})") from exc
+        return columns
 
     def last_scan(self, root: str) -> LastScan | None:
+        """The root's newest scan, with the clone keys of its newest *reported* scan (the
+        one new clones are judged against)."""
         row = self._query("SELECT id, settings, file_hashes FROM scans WHERE root = ? "
                           "ORDER BY id DESC LIMIT 1", [root]).fetchone()
         if row is None:
             return None
         keys = frozenset(k for (k,) in self._query(
-            "SELECT key FROM clones WHERE scan_id = ?", [row[0]]))
+            "SELECT key FROM clones WHERE scan_id = (SELECT max(id) FROM scans "
+            "WHERE root = ? AND reported = 1)", [root]))
         return LastScan(row[0], row[1], row[2], keys)
+
+    def mark_reported(self, scan_id: int) -> None:
+        """The scan's report and verdict went out: its clones are no longer new."""
+        with self.transaction():
+            self.conn.execute("UPDATE scans SET reported = 1 WHERE id = ?", [scan_id])
 
     def clones_of_scan(self, scan_id: int) -> list[tuple[Clone, str]]:
         """The clones stored for a scan, each with its content key."""
@@ -184,7 +248,7 @@ class Store:
                   settings: dict[str, Any], file_hashes: str, stats: ScanStats,
                   results: list[FileResult], seen: dict[str, KnownFile],
                   vanished: list[str], clones: list[tuple[Clone, str]],
-                  new_keys: frozenset[str]) -> int:
+                  new_keys: frozenset[str], reported: bool = True) -> int:
         """Write one scan's files, fingerprints, stats and clones in one transaction."""
         now = datetime.now(timezone.utc).isoformat()
         with self.transaction():
@@ -209,12 +273,13 @@ class Store:
             cursor = db.execute(
                 "INSERT INTO scans (request_id, root, started_at, duration_s, settings, "
                 "file_hashes, files, lines, tokens, duplicated_lines, duplication_pct, "
-                "files_reused, files_parsed, files_skipped, clone_count, new_clones) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "files_reused, files_parsed, files_skipped, clone_count, new_clones, reported) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [request_id, root, started_at.isoformat(), stats.duration_s,
                  json.dumps(settings, sort_keys=True), file_hashes, stats.files, stats.lines,
                  stats.tokens, stats.duplicated_lines, stats.duplication_pct, stats.files_reused,
-                 stats.files_parsed, stats.files_skipped, len(clones), len(new_keys)])
+                 stats.files_parsed, stats.files_skipped, len(clones), len(new_keys),
+                 int(reported)])
             scan_id = cursor.lastrowid
             # Row ids given here, so clones and fragments go in two batched statements.
             first_row = db.execute("SELECT coalesce(max(id), 0) + 1 FROM clones").fetchone()[0]
@@ -293,28 +358,135 @@ class _Transaction:
                 self.store.conn.execute("COMMIT")
                 return
             except sqlite3.DatabaseError as error:
-                self.store.conn.execute("ROLLBACK")
+                self._rollback()
                 raise store_error(error, self.store.path) from error
-        self.store.conn.execute("ROLLBACK")
+        self._rollback()
         if isinstance(exc, sqlite3.DatabaseError):
             raise store_error(exc, self.store.path) from exc
 
+    def _rollback(self) -> None:
+        try:
+            if self.store.conn.in_transaction:
+                self.store.conn.execute("ROLLBACK")
+        except sqlite3.DatabaseError:
+            pass  # the error being raised says more; SQLite rolls back on close anyway
 
-def _refuse_foreign_file(path: Path) -> None:
-    """Never open (and so never overwrite) a file that is not SQLite."""
+
+def _refuse_foreign(conn: sqlite3.Connection, path: Path, force: bool) -> None:
+    """Never write into a file that is not SQLite, nor (unless forced) into another
+    application's database. Read through SQLite, never by another descriptor."""
     try:
-        with open(path, "rb") as handle:
-            header = handle.read(len(_SQLITE_HEADER))
-    except FileNotFoundError:
-        return
-    except IsADirectoryError as exc:
-        raise StoreError(f"{path} is a folder; --db needs a file path") from exc
+        tables = {name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise CorruptStoreError(
+                f"{path} is not a CodeBot index (not an SQLite database); it was left "
+                "untouched. Move it away or pass another --db.") from exc
+        raise
+    if tables and "schema_versions" not in tables and not force:
+        raise ForeignIndexError(
+            f"{path} is another application's SQLite database ({len(tables)} tables, none of "
+            "them CodeBot's); it was left untouched. Pass another --db, or --force to add "
+            "CodeBot's tables to it.")
+
+
+@contextmanager
+def scan_lock(db_path: Path, timeout: float) -> Iterator[None]:
+    """Hold the index's scan lock (`PATH.lock`, an advisory flock, never the database file
+    itself) for a whole scan; wait up to `timeout` s, then StoreLockedError."""
+    import fcntl
+
+    lock_path = Path(f"{db_path}.lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+b")
     except OSError as exc:
-        raise StoreError(f"cannot read the index {path}: {exc.strerror}") from exc
-    if header and header != _SQLITE_HEADER:
-        raise CorruptStoreError(
-            f"{path} is not a CodeBot index (not an SQLite database); it was left untouched. "
-            "Move it away or pass another --db.")
+        raise StoreError(f"cannot open the index's lock {lock_path}: {exc.strerror}") from exc
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreLockedError(
+                        f"the index {db_path} is locked by another scan; try again when it "
+                        "has finished (or raise CODEBOT_LOCK_TIMEOUT)") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        handle.close()  # releases the flock
+
+
+class Rebuilt(NamedTuple):
+    """A damaged index set aside and a new one started, with what of it was kept."""
+
+    damaged: Path
+    kept: list[str]
+    lost: list[str]
+
+
+def rebuild(path: Path, timeout: float = 30.0) -> Rebuilt:
+    """Set the damaged index at `path` aside and start a new one there holding whatever of
+    its baseline, scan history and metrics still reads; the next scan refills the cache."""
+    import metrics.store
+
+    damaged = set_aside(path)
+    metrics.store.Store(path, busy_timeout=timeout).close()  # the metrics tables, empty
+    with Store(path, timeout) as store:
+        metric_tables = [(name,) for (name,) in store.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'metric%'")]
+        kept, lost = carry_over(damaged, store.conn, [*KEPT_ON_REBUILD, *metric_tables])
+    return Rebuilt(damaged, kept, lost)
+
+
+def set_aside(path: Path) -> Path:
+    """Move a damaged index and its WAL files to `PATH.damaged-<UTC time>`; return it."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            os.replace(source, f"{target}{suffix}")
+    return target
+
+
+def carry_over(damaged: Path, fresh: sqlite3.Connection,
+               groups: Iterable[tuple[str, ...]]) -> tuple[list[str], list[str]]:
+    """Copy each group of tables that still reads from `damaged` into `fresh` (which has
+    the same tables, empty); a group copies whole or not at all. Returns (kept, lost)."""
+    kept: list[str] = []
+    lost: list[str] = []
+    fresh.execute("ATTACH DATABASE ? AS damaged", [str(damaged)])
+    try:
+        for group in groups:
+            try:
+                fresh.execute("BEGIN IMMEDIATE")
+                for table in group:
+                    _copy_table(fresh, table)
+                fresh.execute("COMMIT")
+                kept.extend(group)
+            except sqlite3.DatabaseError:
+                if fresh.in_transaction:
+                    fresh.execute("ROLLBACK")
+                lost.extend(group)
+    finally:
+        fresh.execute("DETACH DATABASE damaged")
+    return kept, lost
+
+
+def _copy_table(conn: sqlite3.Connection, table: str) -> None:
+    """Copy the rows of `damaged.table` into `main.table`, by the columns they share."""
+    def columns(schema: str) -> list[str]:
+        return [row[1] for row in conn.execute(f"PRAGMA {schema}.table_info({table})")]
+
+    shared = [c for c in columns("main") if c in set(columns("damaged"))]
+    if not shared:
+        raise sqlite3.DatabaseError(f"{table} is missing")
+    names = ", ".join(f'"{c}"' for c in shared)
+    conn.execute(f'INSERT INTO main."{table}" ({names}) SELECT {names} FROM damaged."{table}"')
 
 
 def store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
@@ -323,7 +495,9 @@ def store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
     if "locked" in message or "busy" in message:
         return StoreLockedError(f"the index {path} is locked by another scan; "
                                 "try again when it has finished")
-    if "malformed" in message or "not a database" in message or "corrupt" in message:
-        return CorruptStoreError(f"the index {path} is damaged ({message}); it was left "
+    if "not a database" in message:
+        return CorruptStoreError(f"{path} is not a CodeBot index ({message}); it was left "
                                  "untouched. Move it away or pass another --db.")
+    if "malformed" in message or "corrupt" in message:
+        return DamagedIndexError(f"the index {path} is damaged ({message})")
     return StoreError(f"the index {path} cannot be used: {message}")

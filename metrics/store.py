@@ -235,6 +235,7 @@ class Store:
             self._conn.row_factory = sqlite3.Row
             self._db: sqlite_utils.Database | None = None
             try:
+                self._refuse_foreign()
                 self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
                 self._conn.execute("PRAGMA synchronous=NORMAL")
                 self._migrate()
@@ -243,6 +244,15 @@ class Store:
                 raise
 
     # -- plumbing -----------------------------------------------------------
+
+    def _refuse_foreign(self) -> None:
+        """Add no tables to another application's database (one without schema_versions)."""
+        tables = {name for (name,) in self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "schema_versions" not in tables:
+            raise StoreError(
+                f"{self.path} is another application's SQLite database ({len(tables)} tables, "
+                "none of them CodeBot's); it was left untouched")
 
     @property
     def db(self) -> sqlite_utils.Database:

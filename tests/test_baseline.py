@@ -63,7 +63,7 @@ def test_update_baseline_writes_index_and_file_and_fail_on_new_passes(shop, tmp_
                    ).returncode == 0
     carrier_copy(shop)
     gated = run_cli("scan", shop, "--fail-on-new", "--db", db, "-q")
-    assert gated.returncode == 1 and "1 new clones" in gated.stderr
+    assert gated.returncode == 1 and "1 new clone\n" in gated.stderr
 
 
 def test_check_passes_accepted_clones_and_fails_new_ones(shop, tmp_path):
@@ -92,6 +92,7 @@ def test_version_1_index_is_migrated(tmp_path):
         store.conn.execute("DROP TABLE baseline_clones")
         store.conn.execute("DROP TABLE baselines")
         store.conn.execute("DROP TABLE corpus_cache")
+        store.conn.execute("ALTER TABLE scans DROP COLUMN reported")
         store.conn.execute("UPDATE schema_versions SET version = 1")
     with Store(db) as store:
         assert store.baseline("/x") is None
