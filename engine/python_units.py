@@ -21,8 +21,9 @@ from __future__ import annotations
 import ast
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Generator
 from itertools import accumulate
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from engine.near import SHINGLE, NearUnit, signatures, token_codes
 from engine.normalize import SEP, hash64, token_stream
@@ -67,6 +68,11 @@ _REPEATED_RUN = 3
 # shapes (a registration table written as calls, say) is data, not logic.
 _REPETITIVE_MIN = 4
 
+_T = TypeVar("_T")
+# A step of the statement walk: a generator that yields the walks of its
+# children and is sent each one's result (see `_drive`).
+_Walk = Generator["_Walk[Any]", Any, _T]
+
 
 def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) -> Fingerprints:
     """The statement units of a parsed module, blocks in order, parents before children."""
@@ -94,14 +100,17 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
         return (hash64(SEP.join(exact_tokens[first:stop])),
                 hash64(SEP.join(renamed_tokens[first:stop])), stop - first)
 
-    def block(stmts: list[ast.stmt], parent: int) -> list[int]:
+    # `block` and `compound` call each other through `_drive`, which keeps
+    # the nesting on a list: an `elif` chain nests one `If` per branch, and
+    # generated dispatch code has thousands of them.
+    def block(stmts: list[ast.stmt], parent: int) -> _Walk[list[int]]:
         keys: list[int] = []
         keys_of_blocks.append((parent, keys))
         for node in stmts:
             if type(node) is ast.Expr and isinstance(node.value, ast.Constant) \
                     and isinstance(node.value.value, str):
                 continue  # a docstring documents, like a comment: no unit, no hash
-            keys.append(compound(node) if type(node) in _COMPOUND else simple(node))
+            keys.append((yield compound(node)) if type(node) in _COMPOUND else simple(node))
         if len(keys) >= _REPETITIVE_MIN and not report_data:
             if len({units[k].renamed for k in keys}) * 3 <= len(keys):
                 for k in keys:
@@ -131,7 +140,7 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
                           0 if noise else count, noise))
         return len(units) - 1
 
-    def compound(node: ast.stmt) -> int:
+    def compound(node: ast.stmt) -> _Walk[int]:
         key = len(units)
         units.append(None)  # type: ignore[arg-type]  # the key is taken before the children
         start, start_line = start_of(node)
@@ -160,7 +169,7 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
                 renamed_parts.append(h_renamed)
                 tokens += count
                 lines += 1
-            for k in block(stmts, key):
+            for k in (yield block(stmts, key)):
                 kid = units[k]
                 exact_parts.append(kid.exact)
                 renamed_parts.append(kid.renamed)
@@ -179,7 +188,7 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
                           isinstance(node, _DEFINITIONS))
         return key
 
-    block(tree.body, -1)
+    _drive(block(tree.body, -1))
     index: dict[int, int] = {}
     ordered: list[Unit] = []
     blocks: list[Block] = []
@@ -199,6 +208,24 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) ->
                 near.append(NearUnit(index[key], token_first, token_stop, sub_first, sub_stop))
     codes = token_codes(renamed_tokens)
     return Fingerprints(tuple(ordered), tuple(blocks), tuple(near), signatures(codes, near), codes)
+
+
+def _drive(walk: _Walk[_T]) -> _T:
+    """Run a walk and the walks it yields, depth first, on an explicit stack:
+    nesting depth costs list entries, not interpreter frames."""
+    stack: list[_Walk[Any]] = [walk]
+    value: Any = None
+    while True:
+        try:
+            child = stack[-1].send(value)
+        except StopIteration as done:
+            stack.pop()
+            if not stack:
+                return done.value
+            value = done.value
+        else:
+            stack.append(child)
+            value = None
 
 
 def _body_start(body: list[ast.stmt], line_starts: list[int]) -> int:

@@ -160,3 +160,22 @@ def test_protocol_boilerplate_is_noise():
     body = prints.blocks[1]
     methods = prints.units[body.first:body.first + body.count]
     assert [m.noise for m in methods] == [True, True, False, False]
+
+
+def _dispatch(name: str, branches: int) -> str:
+    cases = "".join(f"    {'if' if i == 0 else 'elif'} kind == {i}:\n        return handle_{i}(kind)\n"
+                    for i in range(branches))
+    return f"def {name}(kind):\n{cases}"
+
+
+def test_a_long_elif_chain_is_walked_without_deep_recursion():
+    """Generated dispatch code: each `elif` nests one more `If`, deeper than the
+    interpreter's frame limit allows a recursive walk; the chain still gives a
+    unit per branch and one unit for the whole function."""
+    branches = 1000
+    prints = units_of(_dispatch("dispatch", branches))
+    assert len(prints.units) == 1 + 2 * branches
+    assert (prints.units[0].start_line, prints.units[0].end_line) == (1, 1 + 2 * branches)
+    assert prints.units[0].lines == 1 + 2 * branches
+    copy = units_of(_dispatch("route", branches)).units[0]
+    assert copy.renamed == prints.units[0].renamed and copy.exact != prints.units[0].exact
