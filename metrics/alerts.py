@@ -21,6 +21,7 @@ import structlog
 
 from metrics.clock import SYSTEM_CLOCK, Clock, format_duration, parse_duration
 from metrics.exceptions import AlertError
+from metrics.grafana import time_range_link
 from metrics.models import Alert, AlertEvent, OperationSummary, Silence
 from metrics.playbook import alert_actions
 from metrics.sanitize import sanitize, sanitize_value
@@ -46,6 +47,7 @@ class Rule(NamedTuple):
     operations: tuple[str, ...] = ()
     runbook: str | None = None
     enabled: bool = True
+    dashboard: str | None = None  # a Grafana dashboard URL; alerts link to it, time range and key set
 
 
 class Observation(NamedTuple):
@@ -189,6 +191,21 @@ def measure(rule: Rule, store: Store, now: float, cache: dict[float, dict[str, O
     return found
 
 
+# -- links -----------------------------------------------------------------
+
+# Measures whose key is a scanned root; the others are keyed by operation.
+_ROOT_MEASURES = ("duplication_rise", "new_clones")
+
+
+def dashboard_actions(rule: Rule, key: str, started_at: float, now: float) -> list[str]:
+    """A suggested action linking to the rule's dashboard over the alert's window, filtered to its key."""
+    if not rule.dashboard:
+        return []
+    variable = "root" if rule.measure in _ROOT_MEASURES else "operation"
+    link = time_range_link(rule.dashboard, started_at - rule.window_s, now, {variable: key})
+    return [f"Look at the dashboard: {link}"]
+
+
 # -- lifecycle -------------------------------------------------------------
 
 
@@ -223,7 +240,7 @@ def step(
         description=sanitize(describe(rule, key, observation.value, severity)),
         operations=list(observation.operations),
         snapshot=sanitize_value(observation.snapshot),
-        suggestions=alert_actions(rule.name),
+        suggestions=[*alert_actions(rule.name), *dashboard_actions(rule, key, record["started_at"], now)],
         runbook=rule.runbook,
         value=observation.value,
         threshold=rule.critical if severity == "critical" else rule.warning,

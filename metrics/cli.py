@@ -1,13 +1,16 @@
-"""The command line: `python -m metrics status|errors|latency|alerts|silence|triage|export|serve`.
+"""The command line: `python -m metrics status|errors|latency|alerts|silence|triage|export|serve|grafana-dashboard`.
 
 A thin layer: open the store, call one runtime method, print text or JSON.
-Exit codes: 0 done, 2 bad usage or input (message on stderr).
+Exit codes: 0 done, 1 a looked-up id (request, alert) is not stored, 2 bad
+usage or input (message on stderr for both).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -19,18 +22,22 @@ import structlog
 
 from metrics.alerts import summary_status_line
 from metrics.clock import format_duration, parse_duration
-from metrics.exceptions import MetricsError
+from metrics.exceptions import AlertError, MetricsError, StoreError
 from metrics.logging import configure_logging
 from metrics.models import OperationSummary, TriageReport
 from metrics.records import is_request_id
 from metrics.runtime import Runtime, configure, shutdown
-from metrics.settings import load_settings
+from metrics.settings import MetricsSettings, load_settings
 from metrics.store import default_db_path
 from metrics.summary import total
 
 
 class UsageError(Exception):
     """Bad command-line input; reported on stderr with exit code 2."""
+
+
+class NotFoundError(Exception):
+    """A looked-up id is not in the store; reported on stderr with exit code 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,10 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     triage.add_argument("request_id", help="a request id: req- and 12 hex digits")
     commands.add_parser("export", parents=[common], help="print metrics in the Prometheus text format",
                         description="Example: python -m metrics export > metrics.prom")
-    serve = commands.add_parser("serve", parents=[common], help="serve /metrics for Prometheus on 127.0.0.1",
-                                description="Example: python -m metrics serve --port 9464")
+    serve = commands.add_parser(
+        "serve", parents=[common], help="serve /metrics, /healthz and /readyz on 127.0.0.1",
+        description="Example: python -m metrics serve --port 9464  (with SENTRY_DSN set, also forwards "
+                    "failed requests to Sentry; needs the sentry extra)")
     serve.add_argument("--port", type=int, required=True, help="TCP port (0 picks a free one)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    grafana = commands.add_parser(
+        "grafana-dashboard", help="write the Grafana dashboard JSON for the served metrics",
+        description="Example: python -m metrics grafana-dashboard --output codebot-dashboard.json")
+    grafana.add_argument("--output", metavar="FILE", help="write the JSON here (default: stdout)")
     return parser
 
 
@@ -142,21 +155,109 @@ def _emit(out: TextIO, fmt: str, data: Any, text: str) -> None:
         out.write(text.rstrip("\n") + "\n")
 
 
+def _db_path(args: argparse.Namespace) -> Path:
+    return Path(args.db) if args.db else default_db_path()
+
+
 def _open(args: argparse.Namespace) -> Runtime:
-    path = Path(args.db) if args.db else default_db_path()
+    path = _db_path(args)
     if not path.exists():
         raise UsageError(f"no metrics store at {path}; pass --db PATH or set CODEBOT_DB")
     settings = load_settings(Path("pyproject.toml"))
     return configure(path, settings=settings, background=False)
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file beside it, so a failure leaves no half-written file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def grafana_dashboard(args: argparse.Namespace, out: TextIO) -> int:
+    """Print or write the dashboard JSON; it needs no store."""
+    from metrics.grafana import dashboard_json
+
+    if args.output:
+        write_atomically(Path(args.output), dashboard_json())
+    else:
+        out.write(dashboard_json())
+    return 0
+
+
+class LazyRuntime:
+    """The served runtime: opened on first use and retried after a failure, never creating the file."""
+
+    def __init__(self, path: Path, settings: MetricsSettings) -> None:
+        self.path = path
+        self.settings = settings
+        self._runtime: Runtime | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Runtime:
+        with self._lock:
+            if self._runtime is None:
+                # configure() would create a missing store; a server only reads one.
+                if not self.path.exists():
+                    raise StoreError(f"no metrics store at {self.path} yet")
+                self._runtime = configure(self.path, settings=self.settings, background=False)
+            return self._runtime
+
+
+def serve_forever(args: argparse.Namespace, err: TextIO) -> int:
+    """Serve until interrupted; a store that cannot be opened yet makes /readyz 503, not an exit."""
+    from metrics import sentry
+    from metrics.exposition import serve
+
+    path = _db_path(args)
+    source = LazyRuntime(path, load_settings(Path("pyproject.toml")))
+    try:
+        source()
+        problem = None
+    except MetricsError as exc:
+        problem = exc
+    configure_logging(level="warning", stream=err)
+    server, _ = serve(source, args.port, args.host, db_path=path)
+    # Forwarding begins before the "serving" line, so every failure stored after it is sent;
+    # setup's warning follows the line, which scripts read first.
+    notes = io.StringIO()
+    stop = threading.Event()
+    forwarder = (sentry.start_forwarding(lambda: source().read_store(), stop, err)
+                 if sentry.setup(os.environ, notes) else None)
+    err.write(f"serving http://{args.host}:{server.server_port}/metrics (also /healthz and /readyz; Ctrl-C to stop)\n")
+    if problem is not None:
+        err.write(f"warning: {problem}; /readyz answers 503 until it opens\n")
+    err.write(notes.getvalue())
+    err.flush()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        if forwarder is not None:
+            forwarder.join(timeout=sentry.FLUSH_S)
+            sentry.flush()
+    return 0
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Execute one parsed command."""
+    if args.command == "grafana-dashboard":
+        return grafana_dashboard(args, out)
     window = parse_duration(args.window)
     if window <= 0:
         raise UsageError("--window must be positive, e.g. 15m or 1h")
     if args.command == "triage" and not is_request_id(args.request_id.strip()):
         raise UsageError(f"{args.request_id!r} is not a request id (expected req- and 12 hex digits)")
+    if args.command == "serve":
+        return serve_forever(args, err)
     runtime = _open(args)
     configure_logging(runtime, level="warning", stream=err)
     label = format_duration(window)
@@ -206,28 +307,27 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _emit(out, args.format, {"alerts": [a.model_dump() for a in alerts], "silences": [s.model_dump() for s in silences]},
               "\n".join(lines))
     elif args.command == "silence":
-        made = runtime.silence(args.target, args.duration, reason=args.reason, created_by="cli")
+        try:
+            made = runtime.silence(args.target, args.duration, reason=args.reason, created_by="cli")
+        except AlertError as exc:
+            # An alert id that is not stored is a lookup that found nothing; a bad rule name is bad usage.
+            if args.target.strip().isdigit():
+                raise NotFoundError(f"error: {exc}") from exc
+            raise
         _emit(out, args.format, made.model_dump(),
               f"Silenced {made.rule}{':' + made.key if made.key else ''} until {_when(made.expires_at)}.")
     elif args.command == "triage":
         report = runtime.investigate(args.request_id)
+        if not report.found:
+            # JSON readers still get the report (found: false); people get the message on stderr.
+            if args.format == "json":
+                _emit(out, args.format, report.model_dump(), "")
+            raise NotFoundError(render_triage(report))
         _emit(out, args.format, report.model_dump(), render_triage(report))
     elif args.command == "export":
         from metrics.exposition import export_text
 
         out.write(export_text(runtime))
-    elif args.command == "serve":
-        from metrics.exposition import serve
-
-        server, _ = serve(runtime, args.port, args.host)
-        err.write(f"serving http://{args.host}:{server.server_port}/metrics (Ctrl-C to stop)\n")
-        err.flush()
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.shutdown()
     return 0
 
 
@@ -239,6 +339,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     try:
         args = build_parser().parse_args(argv)
         return run(args, out, err)
+    except NotFoundError as exc:
+        err.write(f"{exc}\n")
+        return 1
     except UsageError as exc:
         err.write(f"{exc}\n")
         return 2

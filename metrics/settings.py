@@ -4,6 +4,7 @@ Example (pyproject.toml):
 
     [tool.codebot.metrics]
     retention = "30d"
+    grafana_url = "https://grafana.example.com"   # alerts and /dashboard then link to the dashboard
 
     [tool.codebot.alerts.error_rate]
     warning = 0.10
@@ -17,16 +18,30 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from metrics.alerts import DEFAULT_RULES, Rule
 from metrics.clock import parse_duration
 from metrics.exceptions import ConfigError
+from metrics.grafana import dashboard_url
 
 
 def _seconds(value: Any) -> float | None:
     return None if value is None else parse_duration(value)
+
+
+def _http_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(str(value).strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected an http(s) URL such as https://grafana.example.com")
+    # Links go into chat messages and logs; a password in them would leak.
+    if parts.username or parts.password:
+        raise ValueError("must not contain credentials")
+    return str(value).strip().rstrip("/")
 
 
 class RuleOverride(BaseModel):
@@ -42,19 +57,35 @@ class RuleOverride(BaseModel):
     window_s: float | None = Field(default=None, alias="window")
     min_count: int | None = Field(default=None, ge=0)
     runbook: str | None = None
+    dashboard: str | None = None
 
     _durations = field_validator("for_s", "repeat_s", "window_s", mode="before")(_seconds)
+    _dashboard = field_validator("dashboard", mode="before")(_http_url)
 
 
 class MetricsSettings(BaseModel):
-    """Retention and alert-rule overrides."""
+    """Retention, the Grafana address and alert-rule overrides."""
 
     model_config = ConfigDict(extra="forbid")
 
     retention_s: float = Field(default=30 * 86400, alias="retention", gt=0)
+    grafana_url: str | None = None
     alerts: dict[str, RuleOverride] = Field(default_factory=dict)
 
     _retention = field_validator("retention_s", mode="before")(_seconds)
+    _grafana = field_validator("grafana_url", mode="before")(_http_url)
+
+    @model_validator(mode="after")
+    def _link_rules_to_grafana(self) -> MetricsSettings:
+        # Every rule's alerts link to the dashboard unless the rule names its own; this
+        # travels with the rule overrides, which is what configure() hands the alert manager.
+        if self.grafana_url:
+            url = dashboard_url(self.grafana_url)
+            for rule in DEFAULT_RULES:
+                override = self.alerts.get(rule.name) or RuleOverride()
+                if override.dashboard is None:
+                    self.alerts[rule.name] = override.model_copy(update={"dashboard": url})
+        return self
 
 
 def _where(error: Any) -> str:

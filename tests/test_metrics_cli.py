@@ -145,3 +145,49 @@ def test_module_entry_point_and_serve(db):
         server.send_signal(signal.SIGINT)
         server.wait(timeout=10)
         server.stderr.close()
+
+
+def test_triage_of_an_unknown_id_exits_1_with_the_message_on_stderr(db):
+    """A well-formed request id that is not stored is a failed lookup: exit 1, said on stderr."""
+    code, out, err = run("triage", "req-000000000000", "--db", str(db))
+    assert code == 1 and out == ""
+    assert err.startswith("req-000000000000: not found") and "No metrics or events are stored" in err
+    code, out, err = run("triage", "req-000000000000", "--db", str(db), "--format", "json")
+    assert code == 1 and json.loads(out)["found"] is False and "not found" in err
+
+
+def test_triage_not_found_exit_code_of_the_process(db):
+    """`python -m metrics triage req-000000000000` as a process exits 1, printing nothing on stdout."""
+    env = {**os.environ, "CODEBOT_DB": str(db)}
+    done = subprocess.run([sys.executable, "-m", "metrics", "triage", "req-000000000000"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == "" and "not found" in done.stderr
+
+
+def test_silencing_an_unknown_alert_id_exits_1(db):
+    """The other id lookup, silence <alert id>, also exits 1 when the id is not stored; a bad rule name stays 2."""
+    code, out, err = run("silence", "9999", "1h", "--db", str(db))
+    assert code == 1 and out == "" and "no alert with id 9999" in err
+    code, _, err = run("silence", "no_such_rule", "1h", "--db", str(db))
+    assert code == 2 and "unknown alert rule" in err
+
+
+def test_grafana_dashboard_written_to_a_file_is_the_printed_json(tmp_path):
+    """grafana-dashboard needs no store, prints the dashboard, and --output writes the same bytes every time."""
+    from metrics.grafana import dashboard_json
+
+    code, out, _ = run("grafana-dashboard")
+    assert code == 0 and out == dashboard_json() and json.loads(out)["uid"] == "codebot-overview"
+    target = tmp_path / "dashboard.json"
+    assert run("grafana-dashboard", "--output", str(target))[0] == 0
+    first = target.read_bytes()
+    assert run("grafana-dashboard", "--output", str(target))[0] == 0
+    assert target.read_bytes() == first == out.encode()
+    assert [p.name for p in tmp_path.iterdir()] == ["dashboard.json"]  # no temporary file left behind
+
+
+def test_grafana_dashboard_to_an_unwritable_place_exits_2(tmp_path):
+    """A folder that does not exist is a clear error, with nothing written."""
+    code, out, err = run("grafana-dashboard", "--output", str(tmp_path / "missing" / "d.json"))
+    assert code == 2 and out == "" and "cannot write" in err
+    assert not (tmp_path / "missing").exists()
