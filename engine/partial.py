@@ -2,10 +2,10 @@
 
 The file is cut where top-level statements start (a line beginning at column
 0 that does not continue a compound statement or a decorator). Each piece is
-parsed on its own, with its lines kept where they are, so the pieces that
-parse give the same statement units as any parsed file and match them; the
-pieces that do not (a Python 2 `print` statement, a merge conflict) become
-line units.
+parsed on its own and its line numbers shifted to where it is in the file, so
+the pieces that parse give the same statement units as any parsed file and
+match them; the pieces that do not (a Python 2 `print` statement, a merge
+conflict) become line units.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import re
 import warnings
 from typing import NamedTuple
 
+from engine.normalize import token_stream
 from engine.python_units import NoisePolicy, python_fingerprints
 from engine.records import Block, Fingerprints
 from engine.token_units import python_token_fingerprints
@@ -42,25 +43,40 @@ def partial_fingerprints(source: bytes, policy: NoisePolicy) -> Partial:
     bounds = list(zip(starts, [*starts[1:], len(lines)]))
     body: list[ast.stmt] = []
     unparsed: set[int] = set()
-    for first, stop in bounds:
-        piece = b"".join(lines[first:stop])
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(b"\n" * first + piece)  # line numbers as in the file
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            unparsed.update(range(first + 1, stop + 1))
-        else:
-            body.extend(tree.body)
-    parsed = python_fingerprints(source, ast.Module(body=body, type_ignores=[]), policy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escapes in old code are not our report
+        for first, stop in bounds:
+            tree = _parse_piece(b"".join(lines[first:stop]), first)
+            if tree is None:
+                unparsed.update(range(first + 1, stop + 1))
+            else:
+                body.extend(tree.body)
+    stream = token_stream(source)  # once, for the parsed pieces and the rest
+    parsed = python_fingerprints(source, ast.Module(body=body, type_ignores=[]), policy, stream)
     if not unparsed:
         return Partial(parsed, len(bounds), len(bounds))
-    rest = python_token_fingerprints(source, unparsed)
+    rest = python_token_fingerprints(source, unparsed, stream)
     offset = len(parsed.units)
     merged = parsed._replace(units=parsed.units + rest.units,
                              blocks=parsed.blocks + (Block(-1, offset, len(rest.units)),))
     return Partial(merged, len(bounds) - len({first for first, stop in bounds
                                                if first + 1 in unparsed}), len(bounds))
+
+
+def _parse_piece(piece: bytes, first: int) -> ast.Module | None:
+    """The tree of the piece that starts after line `first`, its line numbers as
+    in the whole file; None when it does not parse.
+
+    The piece is parsed alone and its nodes shifted after: parsing it behind
+    `first` blank lines would cost time in the size of the file for every
+    piece. It is parsed as text, as the whole file was, so a byte-order mark
+    that starts a piece (files joined with `cat`) is not skipped as if it
+    started the file."""
+    try:
+        tree = ast.parse(piece.decode("utf-8"))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return ast.increment_lineno(tree, first) if first else tree
 
 
 def _follows_decorator(lines: list[bytes], start: int, number: int) -> bool:

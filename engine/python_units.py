@@ -26,7 +26,7 @@ from itertools import accumulate
 from typing import Any, NamedTuple, TypeVar
 
 from engine.near import SHINGLE, NearUnit, signatures, token_codes
-from engine.normalize import SEP, hash64, token_stream
+from engine.normalize import SEP, TokenStream, hash64, token_stream
 from engine.records import Block, Fingerprints, Unit
 
 
@@ -74,9 +74,12 @@ _T = TypeVar("_T")
 _Walk = Generator["_Walk[Any]", Any, _T]
 
 
-def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy) -> Fingerprints:
-    """The statement units of a parsed module, blocks in order, parents before children."""
-    stream = token_stream(source)
+def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy,
+                        stream: TokenStream | None = None) -> Fingerprints:
+    """The statement units of a parsed module, blocks in order, parents before children.
+
+    `stream` is `token_stream(source)` when the caller has it already."""
+    stream = token_stream(source) if stream is None else stream
     token_starts, exact_tokens, renamed_tokens = stream.starts, stream.exact, stream.renamed
     line_starts = [0, *accumulate(map(len, source.splitlines(keepends=True)))]
     units: list[Unit] = []           # indexed by key, in the order statements end

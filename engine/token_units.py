@@ -17,7 +17,7 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.token import Comment, Keyword, Name, Number, String, Text
 
-from engine.normalize import SEP, hash64, token_stream
+from engine.normalize import SEP, TokenStream, hash64, token_stream
 from engine.records import Block, Fingerprints, Unit
 
 _IMPORT_WORDS = frozenset({b"import", b"from", b"using", b"package", b"require", b"use", b"include"})
@@ -35,9 +35,12 @@ def _lines_to_units(lines: list[tuple[int, list[bytes], list[bytes]]], import_wo
     return Fingerprints(tuple(units), (Block(-1, 0, len(units)),))
 
 
-def python_token_fingerprints(source: bytes, only: Container[int] | None = None) -> Fingerprints:
-    """Line units of Python source that `ast` could not parse (of the lines in `only`)."""
-    stream = token_stream(source)
+def python_token_fingerprints(source: bytes, only: Container[int] | None = None,
+                              stream: TokenStream | None = None) -> Fingerprints:
+    """Line units of Python source that `ast` could not parse (of the lines in `only`).
+
+    `stream` is `token_stream(source)` when the caller has it already."""
+    stream = token_stream(source) if stream is None else stream
     line_starts = [0, *accumulate(map(len, source.splitlines(keepends=True)))]
     token_lines = list(map(partial(bisect_right, line_starts), stream.starts))
     lines = []

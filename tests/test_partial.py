@@ -1,7 +1,9 @@
 """Tests for engine.partial: Python that does not parse as a whole."""
+import ast
+
 from engine.config import Settings
 from engine.partial import partial_fingerprints
-from engine.python_units import NoisePolicy
+from engine.python_units import NoisePolicy, python_fingerprints
 from engine.scan import scan
 
 PY2 = b'''import sys
@@ -38,3 +40,56 @@ def test_a_copy_in_an_unparsable_file_matches_a_parsed_file(tmp_path):
     result = scan([tmp_path], Settings(jobs=1), tmp_path / "i.db")
     places = [{f.path for f in clone.fragments} for clone in result.clones]
     assert {"legacy.py", "modern.py"} in places
+
+
+def _module(pieces: int) -> bytes:
+    """Many top-level pieces of the kinds a module has: functions, decorated
+    classes, tables over several lines, plain assignments."""
+    parts = []
+    for i in range(pieces):
+        kind = i % 4
+        if kind == 0:
+            parts.append(f"def f{i}(a, b):\n    if a > {i}:\n        return a - b\n"
+                         f"    for x in range(b):\n        a += x * {i}\n    return a\n\n")
+        elif kind == 1:
+            parts.append(f"@dataclass\nclass C{i}:\n    name: str = 'c{i}'\n\n"
+                         f"    def total(self, n):\n        return len(self.name) + n\n\n")
+        elif kind == 2:
+            parts.append(f"TABLE_{i} = {{\n    'a': {i},\n    'b': {i + 1},\n}}\n")
+        else:
+            parts.append(f"value_{i} = f{i - 3}(1, 2)  # é\n")
+    return "".join(parts).encode()
+
+
+def _break_and_fix(module: bytes, newline: bytes = b"\n") -> tuple[bytes, bytes, int]:
+    """The module with a Python 2 line before a function near its middle, the
+    same with that line commented out, and the line's number."""
+    lines = module.replace(b"\n", newline).splitlines(keepends=True)
+    middle = len(lines) // 2
+    while not lines[middle].startswith(b"def "):
+        middle += 1
+    broken = b"".join([*lines[:middle], b'print "oops"' + newline, *lines[middle:]])
+    fixed = b"".join([*lines[:middle], b'# rint "oops"' + newline, *lines[middle:]])
+    return broken, fixed, middle + 1
+
+
+def _assert_pieces_match_the_parsed_module(broken: bytes, fixed: bytes, line: int) -> None:
+    reference = python_fingerprints(fixed, ast.parse(fixed), NoisePolicy())
+    result = partial_fingerprints(broken, NoisePolicy())
+    prints = result.fingerprints
+    assert result.parsed_pieces == result.pieces - 1
+    assert prints.units[:len(reference.units)] == reference.units
+    assert prints.blocks[:-1] == reference.blocks
+    assert [(u.start_line, u.end_line) for u in prints.units[len(reference.units):]] == \
+        [(line, line)]
+
+
+def test_a_large_file_with_one_error_keeps_every_piece_where_it_is():
+    """A big module with one Python 2 line: the pieces around it give exactly
+    the units (lines, hashes, weights) of the same module with the line commented out."""
+    _assert_pieces_match_the_parsed_module(*_break_and_fix(_module(2000)))
+
+
+def test_pieces_keep_their_lines_with_windows_line_ends():
+    """CRLF files: pieces cut and shifted by the same line count as the parser's."""
+    _assert_pieces_match_the_parsed_module(*_break_and_fix(_module(200), b"\r\n"))
