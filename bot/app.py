@@ -12,6 +12,7 @@ from telegram.ext import (
     AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, Defaults,
     MessageHandler, filters,
 )
+from telegram.ext import BaseRateLimiter
 from telegram.request import BaseRequest
 
 import metrics
@@ -30,12 +31,16 @@ CONCURRENT_UPDATES = 32
 
 def build_application(config: BotConfig, token: str, db_path: Path, *, base_url: str | None = None,
                       base_file_url: str | None = None, request: BaseRequest | None = None,
-                      alert_loop: bool = True) -> Application:
-    """The bot, wired: every command guarded, buttons, an error handler, AIORateLimiter, menu and alerts."""
+                      alert_loop: bool = True, rate_limiter: BaseRateLimiter | None = None) -> Application:
+    """The bot, wired: every command guarded, buttons, an error handler, AIORateLimiter, menu and alerts.
+
+    `rate_limiter` replaces Telegram's limits (30 messages a second) where a
+    test talks to the local stand-in only.
+    """
     builder = (
         ApplicationBuilder()
         .token(token)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
         .concurrent_updates(CONCURRENT_UPDATES)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(startup)

@@ -10,6 +10,7 @@ Read from a TOML file (`--config`); every key is optional:
     scan_root = "/srv/repo"           # /scan PATH is resolved under it (default: the current folder)
     alert_interval = "30s"            # how often the alert rules are evaluated; "0s" turns it off
     page_size = 5                     # clones per /duplicates page
+    unmask_code_in_private = false    # true: code shown in a private chat keeps its secret literals
 
     [permissions]                     # override the default role of a command
     dashboard = "user"
@@ -54,6 +55,8 @@ class BotConfig(BaseModel):
     scan_root: Path = Path(".")
     alert_interval: float = Field(30.0, ge=0.0, description="seconds between alert evaluations")
     page_size: int = Field(5, ge=1, le=20)
+    # Code views mask secret literals in every chat; a team may let a private chat see them.
+    unmask_code_in_private: bool = False
     permissions: dict[str, Role] = Field(default_factory=dict)
 
     @field_validator("alert_interval", mode="before")

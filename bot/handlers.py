@@ -25,18 +25,21 @@ from telegram.ext import ContextTypes
 
 import metrics
 from bot import health
+from bot.args import MAX_ID, parse_int, parse_span, quoted, span_bounds
 from bot.exceptions import BotError, ButtonExpiredError, NotFoundError, UsageError
 from bot.render import (
-    Code, Report, ago, bar, button, caption, document_name, esc, silence_buttons, to_document, to_messages,
+    Code, Report, ago, bar, button, caption, document_name, esc, esc_clip, silence_buttons, to_document,
+    to_messages,
 )
 from bot.services import Services, services
 from engine.exceptions import CodebotError
 from engine.queries import ScanInfo
 from engine.records import Clone
 from metrics.alerts import DEFAULT_RULES
-from metrics.clock import format_duration, parse_duration
+from metrics.clock import format_duration
 from metrics.exceptions import MetricsError
 from metrics.models import Alert, OperationSummary, TriageReport
+from metrics.sanitize import mask_code
 from metrics.summary import total
 
 log = structlog.get_logger("bot")
@@ -61,6 +64,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 CLONE_ID = re.compile(r"^c[0-9a-f]{6,40}$")
 MAX_TOP = 50
 CODE_MAX_LINES = 200
+PATH_SHOWN = 120  # characters of a path an answer shows (its end)
+MAX_SCAN_ARG = 1024  # characters of a /scan path; no real path under the root is longer
+MAX_OFFSET = 10**9  # of a page button; far beyond any index
 PROGRESS_EVERY_S = 1.0
 _ICONS = {"ok": "✅", "warn": "⚠️", "fail": "❌", "off": "➖"}
 _SEVERITY = {"critical": "🔴", "warning": "🟠", None: "⚪"}
@@ -70,6 +76,11 @@ def usage(command: str) -> str:
     """The usage line of a command."""
     args, what = COMMANDS[command]
     return f"/{command} {args}".rstrip() + f" — {what}"
+
+
+def _path(path: object) -> str:
+    """A path as an answer shows it: its end, escaped."""
+    return esc_clip(path, PATH_SHOWN, tail=True)
 
 
 # -- sending ------------------------------------------------------------------
@@ -99,8 +110,8 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, report: Repor
 
 
 async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, html: str) -> None:
-    """Send one short HTML message to the chat of the update."""
-    await context.bot.send_message(update.effective_chat.id, html, parse_mode=ParseMode.HTML)  # type: ignore[union-attr]
+    """Send a short HTML answer to the chat of the update (through `send`, so within Telegram's limits)."""
+    await send(update, context, Report("Answer", (html,)))
 
 
 # -- the guard ----------------------------------------------------------------
@@ -179,12 +190,17 @@ async def _audit(command: str, user_id: int | None, request_id: str | None, outc
         log.error("bot.audit_failed", request_id=request_id, error=repr(exc))
 
 
+def failure_text(exc: BaseException) -> str:
+    """What a failure is called in a chat, as HTML: our own errors carry messages written for
+    people (sanitized and capped); anything else shows only its type."""
+    if isinstance(exc, (BotError, CodebotError, MetricsError)):
+        return esc_clip(exc, 500)
+    return f"an internal error ({esc(type(exc).__name__)})"
+
+
 async def _report_failure(update: Update, context: ContextTypes.DEFAULT_TYPE, exc: BaseException,
                           request_id: str | None) -> None:
-    # Our own errors carry messages written for people; anything else shows only its type.
-    known = isinstance(exc, (BotError, CodebotError, MetricsError))
-    what = str(exc) if known else f"an internal error ({type(exc).__name__})"
-    text = (f"⚠️ Sorry, that failed: {esc(metrics.sanitize(what))}\n"
+    text = (f"⚠️ Sorry, that failed: {failure_text(exc)}\n"
             f"Request <code>{esc(request_id)}</code> — an admin can run "
             f"<code>/triage {esc(request_id)}</code> to see what happened.")
     try:
@@ -230,9 +246,10 @@ def parse_duplicates_args(args: list[str], default_top: int) -> tuple[str, int]:
     lowered = [a.lower() for a in rest]
     if "top" in lowered:
         at = lowered.index("top")
-        if at + 1 >= len(rest) or not rest[at + 1].isdigit() or not 1 <= int(rest[at + 1]) <= MAX_TOP:
+        number = parse_int(rest[at + 1], 1, MAX_TOP) if at + 1 < len(rest) else None
+        if number is None:
             raise UsageError(f"usage: {usage('duplicates')} (N is 1..{MAX_TOP})")
-        top = int(rest[at + 1])
+        top = number
         del rest[at:at + 2]
     if len(rest) > 1:
         raise UsageError(f"usage: {usage('duplicates')} — one path prefix at most")
@@ -248,7 +265,7 @@ def page_button_data(svc: Services, scan_id: int, offset: int, top: int, prefix:
 
 
 def _fragments_line(clone: Clone) -> list[str]:
-    return [f"   • <code>{esc(f.path)}:{f.start_line}–{f.end_line}</code>" for f in clone.fragments[:6]] + (
+    return [f"   • <code>{_path(f.path)}:{f.start_line}–{f.end_line}</code>" for f in clone.fragments[:6]] + (
         [f"   • … and {len(clone.fragments) - 6} more"] if len(clone.fragments) > 6 else [])
 
 
@@ -258,13 +275,9 @@ def _clone_head(number: int | None, clone: Clone) -> str:
             f"{clone.lines} lines × {len(clone.fragments)}")
 
 
-def _short(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
-
-
 def _scan_line(scan: ScanInfo) -> str:
     age = ago(time.time() - datetime.fromisoformat(scan.started_at).timestamp())
-    return (f"scan #{scan.id} of <code>{esc(scan.root)}</code>, {age} ago · "
+    return (f"scan #{scan.id} of <code>{_path(scan.root)}</code>, {age} ago · "
             f"{scan.duplication_pct:.2f}% duplicated · {scan.clone_count} clone classes")
 
 
@@ -282,7 +295,7 @@ async def duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def duplicates_page(svc: Services, scan: ScanInfo, prefix: str, offset: int, top: int) -> Report:
     """One page of /duplicates as a report with its buttons."""
     page = await asyncio.to_thread(svc.index.clones_page, scan, prefix, offset, top)
-    where = f" under <code>{esc(page.prefix)}</code>" if page.prefix else ""
+    where = f" under <code>{esc_clip(page.prefix, PATH_SHOWN)}</code>" if page.prefix else ""
     lines = [f"<b>Duplicates</b>{where} — {_scan_line(scan)}"]
     if not page.clones:
         lines.append("No clone classes here." if offset == 0 else "No more clone classes.")
@@ -293,7 +306,7 @@ async def duplicates_page(svc: Services, scan: ScanInfo, prefix: str, offset: in
         lines.append(_clone_head(number, clone))
         lines += _fragments_line(clone)
         if clone.suggestion:
-            lines.append(f"   💡 {esc(_short(clone.suggestion))}")
+            lines.append(f"   💡 {esc_clip(clone.suggestion, 300)}")
     code_row = [button(f"Code {n}", f"code:{c.id}") for n, c in enumerate(page.clones, offset + 1)][:8]
     nav = []
     if offset > 0:
@@ -343,8 +356,9 @@ def read_fragment(root: str, path: str, start: int, end: int) -> tuple[str, bool
     return "\n".join(chosen), True
 
 
-def clone_report(clone: Clone, scan: ScanInfo) -> Report:
-    """One clone in full: its figures, suggestion and the code of every fragment."""
+def clone_report(clone: Clone, scan: ScanInfo, masked: bool = True) -> Report:
+    """One clone in full: its figures, suggestion and the code of every fragment
+    (secret literals masked unless `masked` is False)."""
     head = [_clone_head(None, clone),
             f"{clone.tokens} tokens · {_scan_line(scan)}"]
     if clone.suggestion:
@@ -353,7 +367,8 @@ def clone_report(clone: Clone, scan: ScanInfo) -> Report:
     for fragment in clone.fragments:
         text, _ = read_fragment(scan.root, fragment.path, fragment.start_line, fragment.end_line)
         parts.append(Code(f"{fragment.path}:{fragment.start_line}–{fragment.end_line}",
-                          language_of(fragment.path), text, fragment.start_line))
+                          language_of(fragment.path), mask_code(text) if masked else text,
+                          fragment.start_line))
     return Report(f"Clone {clone.id}", tuple(parts))
 
 
@@ -363,7 +378,14 @@ async def show_clone(update: Update, context: ContextTypes.DEFAULT_TYPE, clone_i
     found = await asyncio.to_thread(svc.index.clone, clone_id)
     if found is None:
         raise NotFoundError(f"No clone {clone_id} in the index (it may be from a pruned scan).")
-    await send(update, context, await asyncio.to_thread(clone_report, *found))
+    await send(update, context, await asyncio.to_thread(clone_report, *found, masks_code(svc, update)))
+
+
+def masks_code(svc: Services, update: Update) -> bool:
+    """Whether code shown in this chat has its secrets masked: everywhere, unless the
+    configuration lets a private chat see the code as it is."""
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
+    return not (private and svc.config.unmask_code_in_private)
 
 
 # -- /triage ------------------------------------------------------------------------
@@ -381,7 +403,7 @@ async def triage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif CLONE_ID.match(target):
         await show_clone(update, context, target)
     else:
-        raise UsageError(f"{target!r} is neither a request id (req- and 12 hex digits) nor a clone id. "
+        raise UsageError(f"{quoted(target)} is neither a request id (req- and 12 hex digits) nor a clone id. "
                          f"usage: {usage('triage')}")
 
 
@@ -409,14 +431,14 @@ def triage_report(report: TriageReport) -> Report:
         lines += ["", f"<b>Root cause</b>: {esc(cause.error_type)}{code}: {esc(cause.message or '')}",
                   f"Likely: {esc(cause.likely_cause)}",
                   f"Seen {cause.occurrences}× · first {_when(cause.first_seen)} · last {_when(cause.last_seen)}"]
-        lines += [f"  ▸ {esc(_short(e, 200))}" for e in cause.evidence[:5]]
+        lines += [f"  ▸ {esc_clip(e, 200)}" for e in cause.evidence[:5]]
     if report.timeline:
         lines += ["", "<b>Timeline</b>"]
         for entry in report.timeline[:40]:
             fields = " ".join(f"{k}={v}" for k, v in entry.fields.items()
                               if k not in ("operation",) and v not in (None, "", {}, []))
             lines.append(f"<code>+{entry.offset_ms:8.1f} ms</code> {esc(entry.level)} "
-                         f"{esc(entry.event)} {esc(_short(fields, 160))}".rstrip())
+                         f"{esc(entry.event)} {esc_clip(fields, 160)}".rstrip())
         if len(report.timeline) > 40:
             lines.append(f"… {len(report.timeline) - 40} more events")
     if report.related:
@@ -438,12 +460,10 @@ def triage_report(report: TriageReport) -> Report:
 def _window_arg(command: str, args: list[str], default: str = "1h") -> float:
     if len(args) > 1:
         raise UsageError(f"usage: {usage(command)}")
-    try:
-        seconds = parse_duration(args[0] if args else default)
-    except MetricsError as exc:
-        raise UsageError(f"{exc}. usage: {usage(command)}") from exc
-    if seconds <= 0:
-        raise UsageError(f"the window must be positive. usage: {usage(command)}")
+    seconds = parse_span(args[0] if args else default, 1)
+    if seconds is None:
+        raise UsageError(f"{quoted(args[0])} is not a window of {span_bounds(1)}, e.g. 30m, 24h, 7d. "
+                         f"usage: {usage(command)}")
     return seconds
 
 
@@ -556,7 +576,7 @@ async def errors(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     for g in groups:
         code = f" [{esc(g.error_code)}]" if g.error_code else ""
         lines.append(f"<b>{g.count}×</b> {esc(g.operation)} · {esc(g.error_type)}{code}: "
-                     f"{esc(_short(g.message or '', 200))}")
+                     f"{esc_clip(g.message or '', 200)}")
         lines.append(f"   last {ago(now - g.last_seen)} ago · /triage <code>{esc(g.last_request_id)}</code>")
     await send(update, context, Report(f"Errors {label}", ("\n".join(lines),)))
 
@@ -605,13 +625,13 @@ async def silence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(args) != 2:
         raise UsageError(f"usage: {usage('silence')}")
     target, duration = args
-    if not (target.isdigit() or target in rules or target == "*"):
-        raise UsageError(f"{target!r} is not an alert id or a rule ({', '.join(sorted(rules))}). "
+    if not (parse_int(target, 1, MAX_ID) or target in rules or target == "*"):
+        raise UsageError(f"{quoted(target)} is not an alert id or a rule ({', '.join(sorted(rules))}). "
                          f"usage: {usage('silence')}")
-    try:
-        seconds = parse_duration(duration)
-    except MetricsError as exc:
-        raise UsageError(f"{exc}. usage: {usage('silence')}") from exc
+    seconds = parse_span(duration, 1)
+    if seconds is None:
+        raise UsageError(f"{quoted(duration)} is not a duration of {span_bounds(1)}, e.g. 30m, 2h, 1d. "
+                         f"usage: {usage('silence')}")
     await apply_silence(update, context, target, seconds)
 
 
@@ -636,11 +656,21 @@ def resolve_scan_path(root: Path, args: list[str]) -> Path:
     """The folder or file to scan: under the configured scan root, and existing."""
     if len(args) > 1:
         raise UsageError(f"usage: {usage('scan')}")
-    target = (root / args[0]).resolve() if args else root
-    if not target.is_relative_to(root):
-        raise UsageError(f"{args[0]!r} is outside the scan root {root}; give a path inside it")
-    if not target.exists():
-        raise UsageError(f"{target} does not exist. usage: {usage('scan')}")
+    if not args:
+        return root
+    typed = args[0]
+    if len(typed) > MAX_SCAN_ARG or "\0" in typed:
+        raise UsageError(f"{quoted(typed)} is not a path the scan root can hold. usage: {usage('scan')}")
+    try:
+        target = (root / typed).resolve()
+        inside = target.is_relative_to(root)
+        exists = inside and target.exists()
+    except (OSError, RuntimeError) as exc:  # too long a name, a symlink loop, no permission
+        raise UsageError(f"{quoted(typed)} cannot be read ({type(exc).__name__}). usage: {usage('scan')}") from exc
+    if not inside:
+        raise UsageError(f"{quoted(typed)} is outside the scan root; give a path inside it")
+    if not exists:
+        raise UsageError(f"{quoted(typed)} does not exist under the scan root. usage: {usage('scan')}")
     return target
 
 
@@ -653,7 +683,7 @@ async def scan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     target = resolve_scan_path(svc.scan_root, list(context.args or []))
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
-    message = await context.bot.send_message(chat_id, f"🔎 Scanning <code>{esc(target)}</code> …",
+    message = await context.bot.send_message(chat_id, f"🔎 Scanning <code>{_path(target)}</code> …",
                                              parse_mode=ParseMode.HTML)
     svc.scan_task = asyncio.get_running_loop().create_task(
         run_scan(context, chat_id, message.message_id, target))
@@ -661,7 +691,7 @@ async def scan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc.scan_task.add_done_callback(svc.background.discard)
 
 
-def _scan_blocking(target: Path, db_path: Path, progress: Callable[[int, int], None], request_id: str) -> Any:
+def _scan_blocking(target: Path, db_path: Path, progress: Callable[[str, int, int], None], request_id: str) -> Any:
     from engine.config import load_settings
     from engine.scan import scan as engine_scan
 
@@ -675,8 +705,9 @@ async def run_scan(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id:
     svc = services(context)
     state = {"done": 0, "total": 0}
 
-    def progress(done: int, total_files: int) -> None:
-        state["done"], state["total"] = done, total_files
+    def progress(phase: str, done: int, total_files: int) -> None:
+        if phase == "reading":
+            state["done"], state["total"] = done, total_files
 
     async def edit(text: str) -> None:
         try:
@@ -698,16 +729,16 @@ async def run_scan(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id:
                 now = (state["done"], state["total"])
                 if not work.done() and now != shown and now[1]:
                     shown = now
-                    await edit(f"🔎 Scanning <code>{esc(target)}</code> … {now[0]}/{now[1]} files "
+                    await edit(f"🔎 Scanning <code>{_path(target)}</code> … {now[0]}/{now[1]} files "
                                f"<code>{bar(now[0] / now[1])}</code>")
             result = work.result()
             stats = result.stats
             from engine.tracking import record_scan  # the engine CLI reports its scans the same way
 
             await asyncio.to_thread(record_scan, result)
-        await edit(f"✅ Scanned <code>{esc(target)}</code> in {stats.duration_s:.1f} s.")
+        await edit(f"✅ Scanned <code>{_path(target)}</code> in {stats.duration_s:.1f} s.")
         await context.bot.send_message(chat_id, (
-            f"<b>Scan finished</b> · <code>{esc(result.root)}</code>\n"
+            f"<b>Scan finished</b> · <code>{_path(result.root)}</code>\n"
             f"{stats.files} files ({stats.files_parsed} parsed, {stats.files_reused} reused, "
             f"{stats.files_skipped} skipped), {stats.lines:,} lines\n"
             f"{stats.duplication_pct:.2f}% duplicated · {len(result.clones)} clone classes, "
@@ -715,10 +746,8 @@ async def run_scan(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id:
             parse_mode=ParseMode.HTML)
     except Exception as exc:  # noqa: BLE001 - reported in the chat with the request id
         log.error("bot.scan_failed", request_id=request_id, error=repr(exc))
-        known = isinstance(exc, (BotError, CodebotError, MetricsError))
-        what = str(exc) if known else type(exc).__name__
         try:
-            await edit(f"❌ Scan failed: {esc(metrics.sanitize(what))}\nRequest <code>{esc(request_id)}</code>"
+            await edit(f"❌ Scan failed: {failure_text(exc)}\nRequest <code>{esc(request_id)}</code>"
                        f" — <code>/triage {esc(request_id)}</code>")
         except Exception as send_error:  # noqa: BLE001
             log.error("bot.answer_failed", request_id=request_id, error=repr(send_error))
@@ -747,17 +776,22 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await show_clone(update, context, rest)
     elif kind == "sil":
         alert_id, _, duration = rest.partition(":")
-        await apply_silence(update, context, alert_id, parse_duration(duration or "1h"))
+        seconds = parse_span(duration or "1h", 1)
+        if parse_int(alert_id, 1, MAX_ID) is None or seconds is None:
+            raise ButtonExpiredError("This button is damaged; use /alerts and /silence.")
+        await apply_silence(update, context, alert_id, seconds)
     else:
         raise ButtonExpiredError("This button is not known to this version of the bot.")
 
 
 def _parse_page(svc: Services, rest: str) -> tuple[int, int, int, str]:
-    try:
-        scan_id, offset, top, prefix = rest.split(":", 3)
-        numbers = int(scan_id), int(offset), int(top)
-    except ValueError as exc:
-        raise ButtonExpiredError("This button is damaged; run /duplicates again.") from exc
+    fields = rest.split(":", 3)
+    if len(fields) != 4:
+        raise ButtonExpiredError("This button is damaged; run /duplicates again.")
+    scan_id, offset, top, prefix = fields
+    numbers = parse_int(scan_id, 1, MAX_ID), parse_int(offset, 0, MAX_OFFSET), parse_int(top, 1, MAX_TOP)
+    if None in numbers or prefix[:1] not in ("=", "#"):
+        raise ButtonExpiredError("This button is damaged; run /duplicates again.")
     if prefix.startswith("#"):
         found = svc.prefix_of(prefix[1:])
         if found is None:
@@ -770,5 +804,6 @@ def _parse_page(svc: Services, rest: str) -> tuple[int, int, int, str]:
 
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a command the bot does not know."""
-    text = (update.effective_message.text or "").split()[0] if update.effective_message else "?"
-    await say(update, context, f"I don't know {esc(text)}. /help lists the commands you may use.")
+    words = (update.effective_message.text or "").split() if update.effective_message else []
+    command = esc_clip(words[0], 40) if words else "that"
+    await say(update, context, f"I don't know {command}. /help lists the commands you may use.")

@@ -14,10 +14,14 @@ from typing import NamedTuple, Union
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.args import clip, clip_tail
+from metrics.sanitize import sanitize
+
 MESSAGE_LIMIT = 4096  # Telegram's limit for one message's text
 CAPTION_LIMIT = 1024  # ... and for a document's caption
 CALLBACK_LIMIT = 64  # bytes of callback data
 MAX_PARTS = 3  # beyond this many messages, a document reads better than a flood
+TITLE_LIMIT = 120  # characters of a report's title in a caption or a lone message
 
 
 class Code(NamedTuple):
@@ -41,15 +45,26 @@ class Report(NamedTuple):
 
 
 def esc(value: object) -> str:
-    """Escape anything for Telegram's HTML parse mode."""
-    return html.escape(str(value), quote=False)
+    """Sanitize and escape anything for Telegram's HTML parse mode.
+
+    Every value an answer shows passes here, so no token, password or e-mail
+    in a path, suggestion or message reaches a chat (code goes by `code_html`).
+    """
+    return html.escape(sanitize(str(value)), quote=False)
+
+
+def esc_clip(value: object, limit: int, *, tail: bool = False) -> str:
+    """`esc` of a value cut to `limit` characters, keeping its start (or its end, for paths).
+    It is sanitized before the cut, so that no secret is cut into a piece no pattern knows."""
+    text = sanitize(str(value))
+    return html.escape(clip_tail(text, limit) if tail else clip(text, limit), quote=False)
 
 
 def code_html(code: Code) -> str:
-    """A code block as Telegram HTML."""
+    """A code block as Telegram HTML; its text is shown as given (masked or not by the caller)."""
     language = re.sub(r"[^\w+-]", "", code.language) or "text"
     return (f"<b>{esc(code.title)}</b>\n<pre><code class=\"language-{language}\">"
-            f"{esc(code.text.rstrip())}</code></pre>")
+            f"{html.escape(code.text.rstrip(), quote=False)}</code></pre>")
 
 
 def telegram_length(text: str) -> int:
@@ -87,7 +102,7 @@ def to_messages(report: Report, limit: int = MESSAGE_LIMIT, max_parts: int = MAX
     chunks = [chunk.strip("\n") for chunk in chunks if chunk.strip()]
     if len(chunks) > max_parts:
         return None
-    return chunks or [esc(report.title)]
+    return chunks or [esc_clip(report.title, TITLE_LIMIT)]
 
 
 def to_document(report: Report) -> bytes:
@@ -121,7 +136,7 @@ def to_document(report: Report) -> bytes:
 
 def caption(report: Report) -> str:
     """A document's caption: the title and the first lines, under the caption limit."""
-    lines = [f"<b>{esc(report.title)}</b>"]
+    lines = [f"<b>{esc_clip(report.title, TITLE_LIMIT)}</b>"]
     size = telegram_length(lines[0])
     for part in report.parts:
         if isinstance(part, Code):

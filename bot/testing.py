@@ -2,32 +2,45 @@
 
     with FakeBotApi() as api:
         app = build_application(config, api.token, db, base_url=api.base_url)
-        api.push_command(42, "/status")
-        api.wait_for(lambda: api.sent(chat_id=42))
+        async with polling(app):
+            api.push_command(42, "/status")
+            await asyncio.to_thread(api.wait_for, lambda: api.sent(chat_id=42))
 
 A stdlib ThreadingHTTPServer on 127.0.0.1 and a free port. It answers the
 methods the bot uses (getMe, deleteWebhook, getUpdates with scripted updates
 and long polling, sendMessage, editMessageText, sendDocument as multipart,
-answerCallbackQuery, setMyCommands) and records every call. Every wait is
-bounded in time.
+answerCallbackQuery, setMyCommands) and records every call. Like Telegram it
+refuses, with HTTP 400 and Telegram's description, a text over 4096 or a
+caption over 1024 characters (UTF-16 code units, counted after the HTML is
+parsed), an empty text, HTML it cannot parse, and callback data over 64
+bytes. Every wait is bounded in time.
 """
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
+import html.parser
 import json
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs, urlparse
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "CodeBot", "username": "codebot_test_bot",
             "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 # Long polls are cut short so that a stopping bot never waits long on the stand-in.
 MAX_POLL_S = 0.25
+TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_LIMIT = 4096, 1024, 64
+# The tags Telegram's HTML parse mode knows.
+TELEGRAM_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+                           "a", "tg-emoji", "code", "pre", "blockquote"})
 
 
 class Call(NamedTuple):
@@ -37,6 +50,8 @@ class Call(NamedTuple):
     params: dict[str, Any]
     files: dict[str, tuple[str, bytes]]
     at: float
+    status: int = 200
+    description: str = ""
 
 
 # Strings travel as they are; everything else is JSON (python-telegram-bot's RequestData).
@@ -50,6 +65,71 @@ def _decode(key: str, value: str) -> Any:
         return json.loads(value)
     except ValueError:
         return value
+
+
+class _TelegramHtml(html.parser.HTMLParser):
+    """Telegram's reading of an HTML text: the visible text, or ValueError where it gives up."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in TELEGRAM_TAGS:
+            raise ValueError(f'Unsupported start tag "{tag}"')
+        self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        raise ValueError(f'Unsupported start tag "{tag}"')
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            expected = f'"</{self.open[-1]}>"' if self.open else "no end tag"
+            raise ValueError(f'Unmatched end tag, expected {expected}, found "</{tag}>"')
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def visible_text(text: str, parse_mode: str | None) -> str:
+    """The text Telegram shows for `text` (its tags parsed when the parse mode is HTML)."""
+    if (parse_mode or "").upper() != "HTML":
+        return text
+    parser = _TelegramHtml()
+    parser.feed(text)
+    parser.close()
+    if parser.open:
+        raise ValueError(f'Can\'t find end tag corresponding to start tag "{parser.open[-1]}"')
+    return "".join(parser.text)
+
+
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def refusal(method: str, params: dict[str, Any]) -> str | None:
+    """Telegram's description of why it would refuse this call, or None when it would accept it."""
+    checks = {"sendMessage": ("text", TEXT_LIMIT, "message is too long"),
+              "editMessageText": ("text", TEXT_LIMIT, "MESSAGE_TOO_LONG"),
+              "sendDocument": ("caption", CAPTION_LIMIT, "message caption is too long")}
+    if method in checks:
+        field, limit, too_long = checks[method]
+        try:
+            shown = visible_text(str(params.get(field) or ""), params.get("parse_mode"))
+        except ValueError as exc:
+            return f"Bad Request: can't parse entities: {exc}"
+        if field == "text" and not shown.strip():
+            return "Bad Request: message text is empty"
+        if utf16_length(shown) > limit:
+            return f"Bad Request: {too_long}"
+    markup = params.get("reply_markup")
+    rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+    if any(len(str(b.get("callback_data", "")).encode()) > CALLBACK_LIMIT for row in rows for b in row):
+        return "Bad Request: BUTTON_DATA_INVALID"
+    return None
 
 
 class FakeBotApi:
@@ -109,7 +189,7 @@ class FakeBotApi:
     def push_command(self, user_id: int, text: str, chat_id: int | None = None) -> int:
         """Queue a message with a command from a user (in their private chat unless told)."""
         chat = chat_id if chat_id is not None else user_id
-        command = text.split()[0]
+        command = text.split()[0] if text.split() else text
         with self._cond:
             self._next_message += 1
             message_id = self._next_message
@@ -117,7 +197,7 @@ class FakeBotApi:
             "message_id": message_id, "date": int(time.time()),
             "chat": {"id": chat, "type": "private" if chat > 0 else "group", "title": "team"},
             "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
-            "text": text, "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}]}})
+            "text": text, "entities": [{"type": "bot_command", "offset": 0, "length": utf16_length(command)}]}})
 
     def push_button(self, user_id: int, data: str, message: dict[str, Any]) -> int:
         """Queue a press of an inline button with `data` under a message the bot sent."""
@@ -139,11 +219,16 @@ class FakeBotApi:
 
     def sent(self, method: str | tuple[str, ...] = ("sendMessage", "sendDocument", "editMessageText"),
              chat_id: int | None = None) -> list[Call]:
-        """Calls of these methods (to this chat), in order."""
+        """Calls of these methods (to this chat) that were accepted, in order."""
         methods = (method,) if isinstance(method, str) else method
         with self._cond:
-            return [c for c in self.calls if c.method in methods
+            return [c for c in self.calls if c.method in methods and c.status == 200
                     and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)]
+
+    def rejected(self) -> list[Call]:
+        """Calls refused as Telegram would refuse them (oversize, unparsable HTML, ...), in order."""
+        with self._cond:
+            return [c for c in self.calls if c.status != 200]
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Wait until `predicate()` is truthy and return it; AssertionError after `timeout` seconds."""
@@ -190,6 +275,9 @@ class FakeBotApi:
             return list(self._updates[: int(params.get("limit") or 100)])
 
     def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        refused = refusal(method, params)
+        if refused is not None:
+            return 400, {"ok": False, "error_code": 400, "description": refused}
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
         if method == "getUpdates":
@@ -211,7 +299,7 @@ class FakeBotApi:
             self.calls.append(call)
             target = self.answers.get(int(call.params.get("chat_id", 0) or 0))
             self._cond.notify_all()
-        if target is not None and call.method in ("sendMessage", "sendDocument"):
+        if target is not None and call.method in ("sendMessage", "sendDocument") and call.status == 200:
             target.put(call)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -251,7 +339,7 @@ class FakeBotApi:
                     return
                 params, files = self._parse(body)
                 status, payload = api._answer(method, params)
-                api._record(Call(method, params, files, time.monotonic()))
+                api._record(Call(method, params, files, time.monotonic(), status, payload.get("description", "")))
                 self._reply(status, payload)
 
             def _parse(self, body: bytes) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
@@ -275,3 +363,18 @@ class FakeBotApi:
                 return params, files
 
         return Handler
+
+
+@contextlib.asynccontextmanager
+async def polling(app: Application) -> AsyncIterator[Application]:
+    """The application polling its Bot API, started and stopped the way `run_polling` does."""
+    async with app:
+        await app.post_init(app)  # type: ignore[misc]
+        await app.updater.start_polling(poll_interval=0, timeout=1)  # type: ignore[union-attr]
+        await app.start()
+        try:
+            yield app
+        finally:
+            await app.updater.stop()  # type: ignore[union-attr]
+            await app.stop()
+            await app.post_shutdown(app)  # type: ignore[misc]

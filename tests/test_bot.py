@@ -14,7 +14,7 @@ import pytest
 import metrics
 from bot.app import build_application
 from bot.config import BotConfig
-from bot.testing import FakeBotApi
+from bot.testing import FakeBotApi, polling
 from engine.config import load_settings
 from engine.scan import scan
 
@@ -51,18 +51,10 @@ def config(tree: Path, **extra: Any) -> BotConfig:
 
 @asynccontextmanager
 async def running(api: FakeBotApi, cfg: BotConfig, db: Path) -> AsyncIterator[Any]:
-    """The application polling the stand-in, started and stopped the way run_polling does."""
+    """The application polling the stand-in."""
     app = build_application(cfg, api.token, db, base_url=api.base_url, base_file_url=api.base_file_url)
-    async with app:
-        await app.post_init(app)
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        await app.start()
-        try:
-            yield app
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.post_shutdown(app)
+    async with polling(app):
+        yield app
 
 
 async def until(api: FakeBotApi, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:

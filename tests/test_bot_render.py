@@ -75,3 +75,33 @@ def test_default_permission_table():
     assert config.allows(2, "dashboard") and not config.allows(2, "triage")
     assert config.allows(1, "scan") and not config.allows(99, "help")
     assert BotConfig(users=(3,), permissions={"dashboard": "user"}).allows(3, "dashboard")
+
+
+def test_answers_are_sanitized_and_titles_capped():
+    """Every value shown passes the sanitizer; a caption and a lone title stay within their limits."""
+    from bot.render import CAPTION_LIMIT, caption, esc_clip
+
+    assert esc("db postgres://app:s3cr3t@db/x") == "db postgres://app:[REDACTED:password]@db/x"
+    assert "hunter2" not in esc_clip("x" * 290 + " password=hunter2", 300)
+    assert esc_clip("/very/long/path/" + "a" * 300, 20, tail=True).startswith("…")
+    long_title = Report("Duplicates " + "<&>" * 30_000, ("line",))
+    assert len(caption(long_title)) <= CAPTION_LIMIT
+    assert all(len(m) <= 4096 for m in to_messages(Report("t" * 100_000, ())))
+
+
+def test_code_blocks_are_shown_as_given():
+    """Code is escaped but not run through the log sanitizer, which would mangle `token == other`."""
+    from bot.render import code_html
+
+    assert "if token == other:" in code_html(Code("a.py:1–1", "python", "if token == other:"))
+
+
+def test_numbers_and_durations_are_ascii_and_bounded():
+    """Unicode digits, huge numbers and overlong durations are refused; echoes are capped and visible."""
+    from bot.args import parse_int, parse_span, quoted
+
+    assert parse_int("42", 1, 50) == 42
+    assert [parse_int(t, 1, 50) for t in ("³", "①", "٣", "0", "51", "9" * 40, "-1", " 4", "")] == [None] * 9
+    assert parse_span("2h", 1) == 7200 and parse_span("1.5m", 1) == 90
+    assert [parse_span(t, 1) for t in ("9" * 25 + "s", "٣h", "366d", "0s", "-1h", "1e9h", "h")] == [None] * 7
+    assert quoted("a\x00b") == "'a\\x00b'" and len(quoted("x" * 5000)) < 70
