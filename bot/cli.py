@@ -84,9 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.console import ConsoleRequest, run_console
 
             config, user_id = config.console_user()
-            app = build_application(config, token or "console", db,
-                                    request=ConsoleRequest(sys.stdout, user_id), alert_loop=False)
-            return asyncio.run(run_console(app, sys.stdin, user_id))
+            request = ConsoleRequest(sys.stdout, user_id)
+            app = build_application(config, token or "console", db, request=request, alert_loop=False)
+            return asyncio.run(run_console(app, sys.stdin, user_id, request))
         if not config.admins and not config.power_users and not config.users:
             print("python -m bot: warning: the configuration names no users, so every command "
                   "will be refused; see README 'Chat bot'", file=sys.stderr)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
@@ -16,24 +18,42 @@ def run_bot(*args: str, stdin: str = "", env: dict[str, str] | None = None,
                           text=True, env={**base, **(env or {})}, cwd=cwd, timeout=60)
 
 
-def test_console_answers_piped_commands_as_plain_text(tmp_path):
-    """Piped commands run as the configured admin: a scan, duplicates, usage answers; exit 0 at EOF."""
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """fixtures/bot/console-session.txt piped into `python -m bot --console` with the sample configuration."""
+    tmp_path = tmp_path_factory.mktemp("console")
     shutil.copytree(FIXTURES / "shop", tmp_path / "shop")
     (tmp_path / "conf").mkdir()
     shutil.copy(FIXTURES / "bot" / "bot.toml", tmp_path / "conf" / "bot.toml")
     (tmp_path / "conf" / "bot.toml").write_text(
         (tmp_path / "conf" / "bot.toml").read_text().replace('"../shop"', f'"{tmp_path / "shop"}"'))
-    session = (FIXTURES / "bot" / "console-session.txt").read_text()
-    result = run_bot("--console", "--db", str(tmp_path / "index.db"), "--config",
-                     str(tmp_path / "conf" / "bot.toml"), stdin=session)
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    script = (FIXTURES / "bot" / "console-session.txt").read_text()
+    return run_bot("--console", "--db", str(tmp_path / "index.db"), "--config",
+                   str(tmp_path / "conf" / "bot.toml"), stdin=script)
+
+
+def test_console_answers_piped_commands_as_plain_text(session):
+    """Piped commands run as the configured admin: a scan, duplicates, usage answers; exit 0 at EOF."""
+    assert session.returncode == 0, session.stderr
+    out = session.stdout
     assert "Your role: admin" in out and "Scan finished" in out
     assert "Duplicates under billing/" in out and "billing/invoice.py:10–21" in out
     assert "usage: /silence <alert_id|rule> <duration>" in out
     assert "usage: /triage <request_id|clone_id>" in out
     assert "CodeBot status" in out
     assert "<b>" not in out and "&lt;" not in out
+
+
+def test_console_presses_buttons_by_number(session):
+    """Buttons are printed numbered; /press N pages (the message is edited) and opens a clone's code;
+    a press before any buttons, or of a button not there, gets a usage line."""
+    out = session.stdout
+    assert "no answer with buttons yet" in out
+    assert "buttons: [1] Code 1  [2] Next ▶  (/press N)" in out
+    after_next = out.split("buttons: [1] Code 1  [2] Next ▶", 1)[1]
+    assert "Showing 2–2 of 2" in after_next and "buttons: [1] Code 2  [2] ◀ Prev" in after_next
+    assert "billing/refund.py:7–21" in after_next and "def paid_total(" in after_next
+    assert after_next.count("usage: /press N, where N is 1..2") == 2
 
 
 def test_missing_token_exits_2_saying_how_to_set_it(tmp_path):
