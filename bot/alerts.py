@@ -8,7 +8,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
 import metrics
-from bot.render import esc, silence_buttons
+from bot.render import esc_clip, silence_buttons
 from metrics.models import Alert
 
 log = structlog.get_logger("bot.alerts")
@@ -17,13 +17,15 @@ _HEAD = {"firing": "🚨 FIRING", "repeat": "🔁 STILL FIRING", "escalated": "�
 
 
 def alert_html(alert: Alert, event: str) -> str:
-    """An alert notification as Telegram HTML (the text of `metrics.format_alert`, with emphasis)."""
-    lines = [f"<b>{_HEAD.get(event, event.upper())}: {esc(alert.title)}</b>", esc(alert.description)]
+    """An alert notification as Telegram HTML (the text of `metrics.format_alert`, with emphasis),
+    each part capped so that the whole stays within one message (a key may be a long path)."""
+    lines = [f"<b>{_HEAD.get(event, event.upper())}: {esc_clip(alert.title, 200)}</b>",
+             esc_clip(alert.description, 1000)]
     if event != "resolved" and alert.suggestions:
         lines.append("<b>Suggested actions</b>")
-        lines += [f"• {esc(action)}" for action in alert.suggestions]
+        lines += [f"• {esc_clip(action, 300)}" for action in alert.suggestions[:6]]
     if alert.runbook:
-        lines.append(f"Runbook: {esc(alert.runbook)}")
+        lines.append(f"Runbook: {esc_clip(alert.runbook, 300)}")
     lines.append(f"alert #{alert.id} · <code>/silence {alert.id} 1h</code>")
     return "\n".join(lines)
 

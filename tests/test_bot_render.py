@@ -105,3 +105,17 @@ def test_numbers_and_durations_are_ascii_and_bounded():
     assert parse_span("2h", 1) == 7200 and parse_span("1.5m", 1) == 90
     assert [parse_span(t, 1) for t in ("9" * 25 + "s", "٣h", "366d", "0s", "-1h", "1e9h", "h")] == [None] * 7
     assert quoted("a\x00b") == "'a\\x00b'" and len(quoted("x" * 5000)) < 70
+
+
+def test_an_alert_with_a_long_key_fits_one_message():
+    """An alert about a very long root path is capped part by part, within one message."""
+    from bot.alerts import alert_html
+    from metrics.models import Alert
+
+    path = "/srv/" + "deep/" * 2000
+    alert = Alert(id=1, rule="duplication_rising", key=path, state="firing", severity="warning",
+                  title=f"Duplication rising in {path}", description=f"{path} went up", operations=[],
+                  snapshot={}, suggestions=[f"look at {path}"] * 20, runbook=path, value=1.0, threshold=0.5,
+                  started_at=0.0, fired_at=0.0, last_notified_at=None, resolved_at=None, updated_at=0.0,
+                  notifications=0)
+    assert len(alert_html(alert, "firing")) <= 4096
