@@ -62,10 +62,12 @@ def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
     lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
     try:
         text = _decode(data, language)
-    except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
+        # Units are cut from the UTF-8 bytes; a coding cookie such as utf-7 or
+        # unicode_escape can decode to lone surrogates, which UTF-8 cannot hold.
+        source = text.encode("utf-8") if language == "python" else b""
+    except (UnicodeError, LookupError, SyntaxError) as exc:
         return result("undecodable", _reason(exc), size, mtime_ns, digest, lines)
     if language == "python":
-        source = text.encode("utf-8")
         status, error = PARSED, ""
         try:
             with warnings.catch_warnings():
@@ -103,8 +105,11 @@ def _decode(data: bytes, language: str) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, UnicodeDecodeError):
+    if isinstance(exc, UnicodeDecodeError) and exc.start < len(exc.object):
         return f"not valid {exc.encoding} (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+    if isinstance(exc, UnicodeEncodeError):
+        return (f"decodes to U+{ord(exc.object[exc.start]):04X} at character {exc.start}, "
+                f"which is not valid text ({exc.reason})")
     if isinstance(exc, SyntaxError) and exc.lineno:
         return f"{exc.msg} at line {exc.lineno}"
     return str(exc) or type(exc).__name__
