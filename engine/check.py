@@ -218,6 +218,10 @@ def _index_state(db: Path, root: Path, fingerprint_key: str, lock_timeout: float
     with Store(db, timeout=lock_timeout) as store:
         if store.last_scan(str(root)) is None:
             return f"the index {db} has no scan of {root} yet"
+        under_root = [f"{root}{os.sep}", f"{root}{chr(ord(os.sep) + 1)}"]
+        if store.conn.execute("SELECT 1 FROM files WHERE path >= ? AND path < ? LIMIT 1",
+                              under_root).fetchone() is None:
+            return f"the index {db} has no files of {root} (it was rebuilt)"
         row = store.conn.execute(
             "SELECT 1 FROM files WHERE fingerprint_key != ? AND status IN (?, ?) "
             "AND path >= ? AND path < ? LIMIT 1",

@@ -109,10 +109,12 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
                         corpus.add_file(_rel(path, root), *unpack_columns(blob))
                 elif current[path].id in columns:
                     corpus.add_file(_rel(path, root), *columns[current[path].id])
-            # Suggestions of clones untouched by this scan's changes are kept.
+            # Suggestions of clones untouched by this scan's changes are kept (when they were
+            # made under the same settings).
             changed = {_rel(path, root) for path in fingerprinted}
+            same = last is not None and _settings_of(last.settings) == settings_key
             previous = {key: clone for clone, key in store.clones_of_scan(last.id)
-                        if not any(f.path in changed for f in clone.fragments)} if last else {}
+                        if not any(f.path in changed for f in clone.fragments)} if same else {}
             keyed = detect(corpus, settings, root, previous=previous)
         report("matching", 1, 1)
         clones = [c for c, _ in keyed]
@@ -234,9 +236,13 @@ def duplicated_lines(clones: Iterable[Clone], paths: Container[str] | None = Non
     return sum(len(lines) for lines in covered.values())
 
 
+# Bump when stored clones (their suggestions) change meaning: a scan then detects afresh.
+_CLONES_VERSION = 2  # 2: secret-looking literals masked in suggestions
+
+
 def _settings_key(settings: Settings) -> str:
     return settings.model_dump_json(include={"min_lines", "min_tokens", "threshold"}) \
-        + settings.fingerprint_key()
+        + settings.fingerprint_key() + f";c{_CLONES_VERSION}"
 
 
 def _settings_of(stored: str) -> str:

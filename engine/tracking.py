@@ -45,6 +45,7 @@ def tracked(operation: str, db_path: Path, lock_timeout: float = 30.0,
                 log.info(f"{operation}.started", **metadata)
                 yield request.request_id
         finally:
+            structlog.reset_defaults()  # the stream closes here; later events must not use it
             try:
                 metrics.shutdown()
             except metrics.MetricsError as exc:
