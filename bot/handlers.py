@@ -38,6 +38,7 @@ from engine.records import Clone
 from metrics.alerts import DEFAULT_RULES
 from metrics.clock import format_duration
 from metrics.exceptions import MetricsError
+from metrics.grafana import dashboard_links
 from metrics.models import Alert, OperationSummary, TriageReport
 from metrics.sanitize import mask_code
 from metrics.summary import total
@@ -473,7 +474,8 @@ def _overview(svc: Services) -> dict[str, Any]:
     summaries = metrics.summarize(window=3600, top_errors=0)
     return {"scan": scan, "summaries": summaries, "total": total(summaries, 3600),
             "alerts": metrics.open_alerts(),
-            "trend": svc.index.trend(scan.root, 10) if scan else []}
+            "trend": svc.index.trend(scan.root, 10) if scan else [],
+            "links": dashboard_links()}  # from ./pyproject.toml, as the bot's settings
 
 
 def _status_lines(data: dict[str, Any]) -> list[str]:
@@ -557,6 +559,10 @@ async def dashboard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         parts.append("<b>Open alerts</b>")
         parts.append("\n".join(f"{_SEVERITY.get(a.severity, '⚪')} #{a.id} {esc(a.title)} ({esc(a.state)})"
                                for a in alerts[:10]))
+    links = data["links"]
+    if links:
+        parts.append("<b>Grafana</b> " + " · ".join(
+            f'<a href="{esc(link.url)}">{esc(link.title)}</a>' for link in links))
     await send(update, context, Report("Dashboard", ("\n".join(parts),)))
 
 

@@ -251,3 +251,20 @@ def test_no_update_is_lost_under_a_burst(indexed, db):
                 await until(api, lambda: len(api.sent(("sendMessage",))) >= 40, timeout=20)
             assert api.confirmed == api.pushed == 40
     run(scenario())
+
+
+def test_dashboard_links_to_grafana_when_configured(indexed, db, tmp_path, monkeypatch):
+    """With grafana_url in [tool.codebot.metrics], /dashboard ends with links into Grafana."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[tool.codebot.metrics]\ngrafana_url = "https://grafana.example.com"\n')
+    monkeypatch.chdir(project)
+
+    async def scenario() -> None:
+        with FakeBotApi() as api:
+            async with running(api, config(indexed[0]), db):
+                [answer] = await ask(api, POWER, "/dashboard")
+                text = answer.params["text"]
+                assert "<b>Grafana</b>" in text and 'href="https://grafana.example.com/d/' in text
+    run(scenario())
