@@ -91,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("python -m bot: warning: the configuration names no users, so every command "
                   "will be refused; see README 'Chat bot'", file=sys.stderr)
         app = build_application(config, token, db, base_url=args.api_url)
+        _forward_errors_to_sentry(runtime)
         if args.webhook:
             app.run_webhook(listen=args.listen, port=args.port, url_path=token.split(":")[0],
                             webhook_url=args.webhook.rstrip("/") + "/" + token.split(":")[0],
@@ -102,3 +103,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     finally:
         metrics.shutdown()
+
+
+def _forward_errors_to_sentry(runtime: metrics.Runtime) -> None:
+    """With SENTRY_DSN set (and the sentry extra), the bot's failed requests go to Sentry as
+    they are stored; the thread ends with the process."""
+    import threading
+
+    from metrics import sentry
+
+    if sentry.setup(os.environ, sys.stderr):
+        sentry.start_forwarding(runtime.read_store, threading.Event(), sys.stderr)

@@ -38,12 +38,18 @@ def tracked(operation: str, db_path: Path, lock_timeout: float = 30.0,
     except (metrics.MetricsError, OSError):
         yield None
         return
+    request_id = None
+    failed = False
     with open(os.devnull, "w") as quiet:  # events are stored, not printed: stdout is the report
         configure_logging(runtime, level="info", stream=quiet)
         try:
             with metrics.track_request(operation, metadata=metadata) as request:
+                request_id = request.request_id
                 log.info(f"{operation}.started", **metadata)
-                yield request.request_id
+                yield request_id
+        except Exception:
+            failed = True
+            raise
         finally:
             structlog.reset_defaults()  # the stream closes here; later events must not use it
             try:
@@ -51,6 +57,25 @@ def tracked(operation: str, db_path: Path, lock_timeout: float = 30.0,
             except metrics.MetricsError as exc:
                 print(f"codebot: warning: the request's metrics were not stored: {exc}",
                       file=sys.stderr)
+            else:
+                if failed and request_id and os.environ.get("SENTRY_DSN"):
+                    _forward_to_sentry(db_path, request_id)
+
+
+def _forward_to_sentry(db_path: Path, request_id: str) -> None:
+    """Send the failed request, as stored (sanitized, with its event trail), to Sentry."""
+    from metrics import sentry
+    from metrics.exceptions import MetricsError
+    from metrics.store import Store
+
+    if not sentry.setup(os.environ, sys.stderr):
+        return
+    try:
+        with Store(db_path) as store:
+            sentry.forward_request(store, request_id)
+        sentry.flush()
+    except MetricsError as exc:
+        print(f"codebot: warning: the error was not sent to Sentry: {exc}", file=sys.stderr)
 
 
 def record_scan(result: ScanResult) -> None:

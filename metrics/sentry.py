@@ -199,6 +199,16 @@ class ForwardLoop:
             self.step()
 
 
+def forward_request(store: Store, request_id: str, capture: Capture = _capture) -> bool:
+    """Send one failed request now (a command forwarding its own failure before it exits);
+    False when the store holds no error for it."""
+    report = investigate(store, request_id)
+    if report.root_cause is None:
+        return False
+    capture(sentry_event(report))
+    return True
+
+
 def start_forwarding(store: Callable[[], Store], stop: threading.Event, warn: TextIO,
                      interval_s: float = POLL_S) -> threading.Thread:
     """Begin now (failures stored before this call are not sent), then poll in a daemon thread."""

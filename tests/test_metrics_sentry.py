@@ -198,3 +198,29 @@ def test_a_malformed_dsn_is_one_warning_line():
     text = warnings.getvalue()
     assert text.count("\n") == 1 and "not usable" in text and "secretpart" not in text
     assert not sentry_sdk.get_client().is_active()
+
+
+def test_an_engine_command_that_fails_sends_its_own_error(tmp_path, stand_in):
+    """With SENTRY_DSN set, `python -m engine` forwards its own failure as it exits (no server
+    needed): the request id it printed is the event's tag, its events are the breadcrumbs."""
+    env = {**os.environ, "SENTRY_DSN": f"http://publickey@127.0.0.1:{stand_in.server_port}/1"}
+    env.pop("CODEBOT_DB", None)
+    done = subprocess.run([sys.executable, "-m", "engine", "scan", str(tmp_path / "missing"),
+                           "--db", str(tmp_path / "index.db")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "path does not exist" in done.stderr
+    request_id = done.stderr.split("codebot: request ")[1].split(";")[0]
+    stand_in.envelopes(timeout=15)
+    events = [event for body in stand_in.bodies for event in events_in(body)]
+    assert [event["tags"]["request_id"] for event in events] == [request_id]
+    assert events[0]["exception"]["values"][0]["type"] == "UsageError"
+    assert any(c["category"] == "scan.started" for c in events[0]["breadcrumbs"]["values"])
+
+
+def test_a_successful_engine_command_sends_nothing(shop, tmp_path, stand_in):
+    env = {**os.environ, "SENTRY_DSN": f"http://publickey@127.0.0.1:{stand_in.server_port}/1"}
+    done = subprocess.run([sys.executable, "-m", "engine", "scan", str(shop), "--db",
+                           str(tmp_path / "index.db"), "-q"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert stand_in.envelopes(timeout=1) == []
