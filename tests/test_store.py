@@ -1,5 +1,8 @@
 """Tests for engine.store: schema, migrations, corrupt and locked databases."""
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +65,21 @@ def test_a_held_write_lock_times_out_with_a_clear_error(tmp_path):
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+def test_opening_the_index_keeps_the_locks_this_process_holds(tmp_path):
+    """Opening the index must not drop the POSIX locks of another connection of this process
+    to the same file (closing any other descriptor of it would): otherwise a second process
+    takes the file for unused, checkpoints and deletes the WAL under that connection."""
+    path = tmp_path / "i.db"
+    Store(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)  # as the metrics connection is
+    holder.execute("SELECT count(*) FROM files").fetchone()
+    assert Path(f"{path}-wal").exists()
+    Store(path).close()
+    other = subprocess.run([sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect("
+                            "sys.argv[1]); c.execute('SELECT 1 FROM files').fetchall(); c.close()",
+                            str(path)], capture_output=True, text=True, timeout=60)
+    assert other.returncode == 0, other.stderr
+    assert Path(f"{path}-wal").exists(), "another process deleted the WAL of an open connection"
+    holder.close()
