@@ -38,11 +38,11 @@ __all__ = [
     "LogNotifier", "ManualClock", "MetricRow", "MetricsError", "MetricsSettings", "Notification", "Notifier",
     "OperationSummary", "Request", "Rule", "Runtime", "ScanRow", "SchemaError", "Silence", "Status", "Store",
     "StoreCorruptError", "StoreError", "StoreLockedError", "SystemClock", "TriageReport", "add_notifier",
-    "aevaluate_alerts", "audit", "configure", "current_request", "current_request_id", "default_db_path",
-    "evaluate_alerts", "events", "export_text", "flush", "format_alert", "get_runtime", "investigate",
+    "aevaluate_alerts", "alert_rules", "audit", "configure", "current_request", "current_request_id",
+    "default_db_path", "evaluate_alerts", "events", "export_text", "flush", "format_alert", "get_runtime", "investigate",
     "is_request_id", "load_settings", "log_event", "new_request_id", "open_alerts", "parse_duration",
     "record_scan", "remove_notifier", "sanitize", "sanitize_value", "settings_from_table", "shutdown",
-    "silence", "summarize", "top_errors", "track_request",
+    "silence", "silences", "summarize", "top_errors", "track_request",
 ]
 
 
@@ -120,6 +120,16 @@ async def aevaluate_alerts(now: float | None = None) -> list[Notification]:
 def open_alerts() -> list[Alert]:
     """Pending and firing alerts."""
     return get_runtime().open_alerts()
+
+
+def silences() -> list[Silence]:
+    """The silences in force."""
+    return get_runtime().alerts.silences()
+
+
+def alert_rules() -> tuple[Rule, ...]:
+    """The alert rules in force (the defaults with this project's overrides): what `silence` accepts by name."""
+    return get_runtime().alerts.rules
 
 
 def silence(target: str | int, duration: float | str, **kwargs: Any) -> Silence:
