@@ -39,8 +39,8 @@ __all__ = [
     "OperationSummary", "Request", "Rule", "Runtime", "ScanRow", "SchemaError", "Silence", "Status", "Store",
     "StoreCorruptError", "StoreError", "StoreLockedError", "SystemClock", "TriageReport", "add_notifier",
     "aevaluate_alerts", "alert_rules", "audit", "configure", "current_request", "current_request_id",
-    "default_db_path", "evaluate_alerts", "events", "export_text", "flush", "format_alert", "get_runtime", "investigate",
-    "is_request_id", "load_settings", "log_event", "new_request_id", "open_alerts", "parse_duration",
+    "default_db_path", "evaluate_alerts", "events", "export_text", "flush", "format_alert", "get_runtime",
+    "investigate", "is_request_id", "load_settings", "log_event", "new_request_id", "open_alerts", "parse_duration",
     "record_scan", "remove_notifier", "sanitize", "sanitize_value", "settings_from_table", "shutdown",
     "silence", "silences", "summarize", "top_errors", "track_request",
 ]
