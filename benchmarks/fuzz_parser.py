@@ -18,8 +18,9 @@ escaping, or a result that breaks the file-result contract, see
 Before fuzzing, the inputs that used to cost the most are timed once each at
 the size limit (``Settings().max_file_size``): a file of short top-level
 statements with one syntax error (the partial parser once re-parsed each piece
-behind a prefix as long as the file so far), long elif chains, nesting past
-the parser's limits. Each must finish in under ``WORST_CASE_LIMIT_S``.
+behind a prefix as long as the file so far), a long run of decorators (once
+checked from its start at each line), long elif chains, nesting past the
+parser's limits. Each must finish in under ``WORST_CASE_LIMIT_S``.
 
 Input ``i`` is made from ``random.Random(f"{seed}:{i}")`` and the seed files
 alone, so ``--replay I`` writes input I again for a look. Results go to
@@ -521,6 +522,7 @@ def worst_cases(max_size: int, stdlib_text: bytes) -> list[tuple[str, bytes]]:
         ("elif chain of 5,000 branches (past the parser's depth)", elif_chain(5000)),
         ("99 nested with blocks (parses)", nested(99, b"with a as b:", [b"pass\n"])),
         ("150 nested try blocks (past the parser's 100)", nested(150, b"try:", [b"pass\n"])),
+        ("decorators only, a run of 90,000 lines", b"@decorator\n" * (max_size // 11)),
         ("one expression of 100,000 terms", long_expression(0, 100_000)),
         ("one expression 50,000 unary operators deep", long_expression(3, 50_000)),
     ]

@@ -35,11 +35,7 @@ class Partial(NamedTuple):
 def partial_fingerprints(source: bytes, policy: NoisePolicy) -> Partial:
     """Statement units for the top-level pieces that parse, line units for the rest."""
     lines = source.splitlines(keepends=True)
-    starts = []
-    for number, line in enumerate(lines):
-        if _TOP_LEVEL.match(line) and line.strip() and not (
-                starts and _follows_decorator(lines, starts[-1], number)):
-            starts.append(number)
+    starts = _piece_starts(lines)
     bounds = list(zip(starts, [*starts[1:], len(lines)]))
     body: list[ast.stmt] = []
     unparsed: set[int] = set()
@@ -79,7 +75,21 @@ def _parse_piece(piece: bytes, first: int) -> ast.Module | None:
     return ast.increment_lineno(tree, first) if first else tree
 
 
-def _follows_decorator(lines: list[bytes], start: int, number: int) -> bool:
-    """Whether every non-blank line from `start` up to `number` is a decorator."""
-    return all(line.startswith(b"@") or not line.strip() or line[:1] in b" \t)"
-               for line in lines[start:number]) and lines[start].startswith(b"@")
+def _piece_starts(lines: list[bytes]) -> list[int]:
+    """Where top-level pieces start: lines that may start a statement, except
+    those after a decorator (and its continuation lines), which belong to it.
+    One pass: a run of a thousand decorators must not cost a million checks."""
+    starts: list[int] = []
+    decorating = False  # every line since the last start continues a decorator
+    for number, line in enumerate(lines):
+        if not decorating and line.strip() and _TOP_LEVEL.match(line):
+            starts.append(number)
+            decorating = line.startswith(b"@")
+        elif decorating:
+            decorating = _continues_decorator(line)
+    return starts
+
+
+def _continues_decorator(line: bytes) -> bool:
+    """A decorator, a blank line, or an indented or closing line of one."""
+    return line.startswith(b"@") or not line.strip() or line[:1] in b" \t)"

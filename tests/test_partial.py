@@ -93,3 +93,14 @@ def test_a_large_file_with_one_error_keeps_every_piece_where_it_is():
 def test_pieces_keep_their_lines_with_windows_line_ends():
     """CRLF files: pieces cut and shifted by the same line count as the parser's."""
     _assert_pieces_match_the_parsed_module(*_break_and_fix(_module(200), b"\r\n"))
+
+
+def test_a_long_run_of_decorators_stays_with_its_function():
+    """Decorators, their continuation lines and blank lines between belong to the
+    def that follows, however many there are."""
+    decorators = b"".join(b"@register(\n    'name%d',\n)\n\n" % k for k in range(3000))
+    source = decorators + b"def handler(event):\n    return event\n" + b'print "done"\n'
+    result = partial_fingerprints(source, NoisePolicy())
+    assert (result.parsed_pieces, result.pieces) == (1, 2)
+    handler = result.fingerprints.units[0]
+    assert (handler.start_line, handler.end_line) == (1, 3000 * 4 + 2)
