@@ -1,12 +1,9 @@
 """Tests for engine.near: the alignment, and near-miss classes over real code."""
-import ast
 import random
 import textwrap
 
-from engine.fingerprint import pack, unpack_columns
-from engine.match import Corpus
-from engine.near import lcs_length, near_groups, similarity
-from engine.python_units import NoisePolicy, python_fingerprints
+from engine.near import lcs_length, similarity
+from harness import assert_clones
 
 ORIGINAL = """
 def total(lines, country, coupon=None):
@@ -37,13 +34,7 @@ def credit(entries, region, promo=None, fee=0):
 """
 
 
-def corpus_of(**files: str) -> Corpus:
-    corpus = Corpus()
-    for name, code in files.items():
-        source = textwrap.dedent(code).encode()
-        corpus.add_file(f"{name}.py", *unpack_columns(pack(
-            python_fingerprints(source, ast.parse(source), NoisePolicy()))))
-    return corpus
+NEAR = {"min_lines": 5, "min_tokens": 35}
 
 
 def test_lcs_length_agrees_with_dynamic_programming():
@@ -63,8 +54,9 @@ def test_lcs_length_agrees_with_dynamic_programming():
 
 def test_an_edited_renamed_copy_is_a_near_clone():
     """Renamed names plus inserted and changed statements: one near class."""
-    groups = near_groups(corpus_of(a=ORIGINAL, b=EDITED), 5, 35, 0.8)
-    assert len(groups) == 1 and groups[0].similarity >= 0.8
+    (clone,) = assert_clones({"a.py": ORIGINAL, "b.py": EDITED},
+                             [("near", [("a.py", 2, 11), ("b.py", 2, 14)])], threshold=0.8, **NEAR)
+    assert 0.8 <= clone.similarity < 1
 
 
 def test_unrelated_functions_of_one_shape_are_not():
@@ -80,14 +72,13 @@ def test_unrelated_functions_of_one_shape_are_not():
             out.insert(0, title.center(width))
         return "\\n".join(out)
     """
-    assert near_groups(corpus_of(a=ORIGINAL, b=other), 5, 35, 0.85) == []
+    assert_clones({"a.py": ORIGINAL, "b.py": other}, [], threshold=0.85, **NEAR)
 
 
 def test_a_function_and_one_nested_in_it_are_never_one_class():
     """An outer function is not a copy of the function it contains."""
     nested = "def outer(lines, country, coupon=None):\n" + textwrap.indent(ORIGINAL, "    ") + \
         "\n    return total(lines, country, coupon)\n"
-    for group in near_groups(corpus_of(a=nested, b=EDITED), 5, 35, 0.8):
-        spans = [(first, last) for first, last in group.fragments]
-        assert len(set(spans)) == len(spans)
-        assert len(group.fragments) == 2
+    # Only the inner function (lines 3-12) pairs with the edited copy; `outer` is in no class.
+    assert_clones({"a.py": nested, "b.py": EDITED},
+                  [("near", [("a.py", 3, 12), ("b.py", 2, 14)])], threshold=0.8, **NEAR)
