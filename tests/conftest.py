@@ -1,4 +1,5 @@
-"""Shared test helpers: fixture trees copied to a temp folder, and the CLI run for real."""
+"""Shared test helpers: fixture trees copied to a temp folder, the CLI run for real, and
+golden files (rewritten only with `pytest --update-golden`)."""
 from __future__ import annotations
 
 import os
@@ -10,6 +11,27 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite the golden files (fixtures/*.golden.*) from the current "
+                          "output instead of comparing with them")
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """`golden(path, text)` asserts that `text` is the recorded golden file; with
+    --update-golden it records `text` first. Without the option a mismatch fails."""
+    update = request.config.getoption("--update-golden")
+
+    def check(path: Path, text: str) -> None:
+        if update:
+            path.write_text(text)
+        assert text == path.read_text(), \
+            f"{path.name} differs from this output; if the change is intended, run pytest --update-golden"
+
+    return check
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 """Tests for engine.markdown and engine.html: golden reports of the shop fixture, and --format."""
-import os
 import re
 
 import pytest
@@ -20,22 +19,14 @@ def shop_result(shop, tmp_path) -> ScanResult:
     return scan([shop], Settings(jobs=1), tmp_path / "i.db")
 
 
-def golden(path, text: str) -> str:
-    if os.environ.get("CODEBOT_UPDATE_GOLDEN"):
-        path.write_text(text)
-    return path.read_text()
-
-
-def test_markdown_matches_the_golden_file(shop_result):
+def test_markdown_matches_the_golden_file(shop_result, golden):
     """The Markdown summary of the shop fixture is as recorded."""
-    text = render_markdown(shop_result)
-    assert text == golden(GOLDEN_MD, text)
+    golden(GOLDEN_MD, render_markdown(shop_result))
 
 
-def test_html_matches_the_golden_file(shop_result):
+def test_html_matches_the_golden_file(shop_result, golden):
     """The HTML page of the shop fixture is as recorded."""
-    text = render_html(shop_result)
-    assert text == golden(GOLDEN_HTML, text)
+    golden(GOLDEN_HTML, render_html(shop_result))
 
 
 def test_markdown_cells_cannot_break_the_table():

@@ -27,12 +27,10 @@ def run(tree: Path, db: Path, **settings) -> dict:
     return to_dict(scan([tree], Settings(jobs=1, **settings), db))
 
 
-def test_fixture_tree_matches_the_golden_report(shop, tmp_path):
+def test_fixture_tree_matches_the_golden_report(shop, tmp_path, golden):
     """Known exact, renamed and token-level clones; no boilerplate reported."""
     report = stable(run(shop, tmp_path / "i.db"))
-    if os.environ.get("CODEBOT_UPDATE_GOLDEN"):
-        GOLDEN.write_text(json.dumps(report, indent=2) + "\n")
-    assert report == json.loads(GOLDEN.read_text())
+    golden(GOLDEN, json.dumps(report, indent=2) + "\n")
 
 
 def test_golden_report_finds_the_planted_copies(shop, tmp_path):
