@@ -1,4 +1,4 @@
-"""All the wiring in one place: the Application, its handlers, rate limiter, commands menu and alert loop."""
+"""All the wiring in one place: the Application from the command table, rate limiter, commands menu and alert loop."""
 from __future__ import annotations
 
 import asyncio
@@ -16,9 +16,10 @@ from telegram.ext import BaseRateLimiter
 from telegram.request import BaseRequest
 
 import metrics
-from bot import handlers
 from bot.alerts import TelegramNotifier, evaluate_forever
-from bot.config import ROLES, BotConfig
+from bot.commands import COMMANDS, command_of_button, on_button, unknown
+from bot.config import ROLES, BotConfig, Role
+from bot.guard import guarded, on_error
 from bot.services import KEY, Services
 from engine.queries import Index
 
@@ -54,23 +55,17 @@ def build_application(config: BotConfig, token: str, db_path: Path, *, base_url:
     app.bot_data[KEY] = Services(config=config, db_path=db_path, index=Index(db_path), started_at=time.time())
     app.bot_data["alert_loop"] = alert_loop
 
-    commands = {
-        "start": handlers.start, "help": handlers.help_command, "status": handlers.status,
-        "health": handlers.health_command, "duplicates": handlers.duplicates, "dashboard": handlers.dashboard,
-        "errors": handlers.errors, "latency": handlers.latency, "triage": handlers.triage,
-        "alerts": handlers.alerts, "silence": handlers.silence, "scan": handlers.scan,
-    }
-    for name, handler in commands.items():
-        app.add_handler(CommandHandler(name, handlers.guarded(name, handler)))
-    app.add_handler(CallbackQueryHandler(handlers.guarded("button", handlers.on_button)))
-    app.add_handler(MessageHandler(filters.COMMAND, handlers.guarded("help", handlers.unknown)))
-    app.add_error_handler(handlers.on_error)
+    for name, command in COMMANDS.items():
+        app.add_handler(CommandHandler(name, guarded(name, command.handler)))
+    app.add_handler(CallbackQueryHandler(guarded("button", on_button, button_command=command_of_button)))
+    app.add_handler(MessageHandler(filters.COMMAND, guarded("help", unknown)))
+    app.add_error_handler(on_error)
     return app
 
 
-def command_menu(config: BotConfig, role: str) -> list[BotCommand]:
+def command_menu(config: BotConfig, role: Role) -> list[BotCommand]:
     """The commands Telegram shows a role in its menu."""
-    return [BotCommand(name, handlers.COMMANDS[name][1]) for name in config.commands_for(role)]  # type: ignore[arg-type]
+    return [BotCommand(name, COMMANDS[name].help) for name in config.commands_for(role)]
 
 
 async def startup(app: Application) -> None:
@@ -90,7 +85,7 @@ async def startup(app: Application) -> None:
     warm = asyncio.get_running_loop().create_task(asyncio.to_thread(_warm_index, svc))
     svc.background.add(warm)
     warm.add_done_callback(svc.background.discard)
-    log.info("bot.started", commands=len(handlers.COMMANDS), alert_chat=config.alert_chat_id)
+    log.info("bot.started", commands=len(COMMANDS), alert_chat=config.alert_chat_id)
 
 
 def _warm_index(svc: Services) -> None:

@@ -83,10 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.console:
             from bot.console import ConsoleRequest, run_console
 
-            config, user_id = config.console_user()
-            request = ConsoleRequest(sys.stdout, user_id)
-            app = build_application(config, token or "console", db, request=request, alert_loop=False)
-            return asyncio.run(run_console(app, sys.stdin, user_id, request))
+            console = config.console_user()
+            request = ConsoleRequest(sys.stdout, console.user_id)
+            app = build_application(console.config, token or "console", db, request=request, alert_loop=False)
+            return asyncio.run(run_console(app, sys.stdin, console.user_id, request))
         if not config.admins and not config.power_users and not config.users:
             print("python -m bot: warning: the configuration names no users, so every command "
                   "will be refused; see README 'Chat bot'", file=sys.stderr)

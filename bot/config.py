@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -29,16 +32,19 @@ from bot.exceptions import ConfigError
 Role = Literal["user", "power_user", "admin"]
 ROLES: tuple[Role, ...] = ("user", "power_user", "admin")
 
-# The seed design's permission table; /start and /help are open to every known user.
-DEFAULT_PERMISSIONS: dict[str, Role] = {
-    "start": "user", "help": "user", "status": "user", "health": "user", "duplicates": "user",
-    "dashboard": "power_user",
-    "errors": "admin", "latency": "admin", "triage": "admin", "alerts": "admin",
-    "silence": "admin", "scan": "admin",
-}
-
 # The user id the console acts as when the configuration names no admin.
 CONSOLE_USER_ID = 1
+
+
+@cache
+def default_roles() -> Mapping[str, Role]:
+    """Each command's least role as the command table (`bot.commands.COMMANDS`) states it, in its order.
+
+    Read from the table when first needed: the table holds the handlers, which import this module.
+    """
+    from bot.commands import COMMANDS
+
+    return MappingProxyType({name: command.role for name, command in COMMANDS.items()})
 
 
 class BotConfig(BaseModel):
@@ -73,10 +79,10 @@ class BotConfig(BaseModel):
     @field_validator("permissions")
     @classmethod
     def _known_commands(cls, value: dict[str, Role]) -> dict[str, Role]:
-        unknown = sorted(set(value) - set(DEFAULT_PERMISSIONS))
+        known = default_roles()
+        unknown = sorted(set(value) - set(known))
         if unknown:
-            raise ValueError(f"unknown command(s) {', '.join(unknown)}; "
-                             f"known: {', '.join(sorted(DEFAULT_PERMISSIONS))}")
+            raise ValueError(f"unknown command(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return value
 
     def role_of(self, user_id: int | None) -> Role | None:
@@ -91,7 +97,7 @@ class BotConfig(BaseModel):
 
     def required_role(self, command: str) -> Role:
         """The least role that may run a command (unknown commands need admin)."""
-        return self.permissions.get(command) or DEFAULT_PERMISSIONS.get(command, "admin")
+        return self.permissions.get(command) or default_roles().get(command, "admin")
 
     def allows(self, user_id: int | None, command: str) -> bool:
         """Whether the user may run the command."""
@@ -101,18 +107,25 @@ class BotConfig(BaseModel):
     def commands_for(self, role: Role) -> list[str]:
         """The commands a role may run, in the order of the help text."""
         rank = ROLES.index(role)
-        return [c for c in DEFAULT_PERMISSIONS if ROLES.index(self.required_role(c)) <= rank]
+        return [c for c in default_roles() if ROLES.index(self.required_role(c)) <= rank]
 
-    def console_user(self) -> tuple[BotConfig, int]:
+    def console_user(self) -> ConsoleUser:
         """This config and the admin id the console speaks as (a stand-in admin when none is set)."""
         if self.admins:
-            return self, self.admins[0]
-        return self.model_copy(update={"admins": (CONSOLE_USER_ID,)}), CONSOLE_USER_ID
+            return ConsoleUser(self, self.admins[0])
+        return ConsoleUser(self.model_copy(update={"admins": (CONSOLE_USER_ID,)}), CONSOLE_USER_ID)
 
     @property
     def github(self) -> str | None:
         """The GitHub token from the file, else from $GITHUB_TOKEN."""
         return self.github_token or os.environ.get("GITHUB_TOKEN") or None
+
+
+class ConsoleUser(NamedTuple):
+    """What the console runs with: the configuration and the admin id it speaks as."""
+
+    config: BotConfig
+    user_id: int
 
 
 def load_config(path: Path | None) -> BotConfig:

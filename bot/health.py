@@ -64,22 +64,36 @@ def scan_age(started_at: str | None, now: float) -> Check:
     return Check("Last scan", state, f"{ago(age)} ago")
 
 
-async def github_rate_limit(token: str | None, api: str, cache: tuple[float, dict[str, Any]] | None,
-                            now: float) -> tuple[Check, tuple[float, dict[str, Any]] | None]:
+class GithubCache(NamedTuple):
+    """GitHub's core rate limit as last fetched, kept between /health calls."""
+
+    fetched_at: float
+    core: dict[str, Any]
+
+
+class RateLimit(NamedTuple):
+    """The GitHub check, and the cache to keep for the next one."""
+
+    check: Check
+    cache: GithubCache | None
+
+
+async def github_rate_limit(token: str | None, api: str, cache: GithubCache | None, now: float) -> RateLimit:
     """GitHub's core rate limit for the configured token (cached for a minute)."""
     if not token:
-        return Check("GitHub API", "off", "no token configured"), cache
-    if cache is None or now - cache[0] > GITHUB_CACHE_S:
+        return RateLimit(Check("GitHub API", "off", "no token configured"), cache)
+    if cache is None or now - cache.fetched_at > GITHUB_CACHE_S:
         try:
             async with httpx.AsyncClient(timeout=GITHUB_TIMEOUT_S) as client:
                 response = await client.get(f"{api.rstrip('/')}/rate_limit", headers={
                     "Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"})
             response.raise_for_status()
-            cache = (now, response.json()["resources"]["core"])
+            cache = GithubCache(now, response.json()["resources"]["core"])
         except (httpx.HTTPError, KeyError, ValueError) as exc:
-            return Check("GitHub API", "fail", f"rate limit unavailable: {type(exc).__name__}"), cache
-    core = cache[1]
+            return RateLimit(Check("GitHub API", "fail", f"rate limit unavailable: {type(exc).__name__}"), cache)
+    core = cache.core
     remaining, limit = int(core.get("remaining", 0)), int(core.get("limit", 0)) or 1
     reset_in = max(0.0, float(core.get("reset", now)) - now)
     state: State = "warn" if remaining / limit < 0.1 else "ok"
-    return Check("GitHub API", state, f"{remaining:,}/{limit:,} requests left, resets in {ago(reset_in)}"), cache
+    return RateLimit(Check("GitHub API", state, f"{remaining:,}/{limit:,} requests left, resets in {ago(reset_in)}"),
+                     cache)

@@ -44,6 +44,11 @@ class Report(NamedTuple):
     keyboard: InlineKeyboardMarkup | None = None
 
 
+def note(html_text: str) -> Report:
+    """A short answer of one HTML part."""
+    return Report("Answer", (html_text,))
+
+
 def esc(value: object) -> str:
     """Sanitize and escape anything for Telegram's HTML parse mode.
 

@@ -11,6 +11,7 @@ from typing import Any
 from telegram.ext import ContextTypes
 
 from bot.config import BotConfig
+from bot.health import GithubCache
 from engine.queries import Index
 
 KEY = "codebot"
@@ -30,7 +31,7 @@ class Services:
     prefixes: OrderedDict[str, str] = field(default_factory=OrderedDict)
     scan_task: asyncio.Task[Any] | None = None
     scan_request_id: str | None = None
-    github_cache: tuple[float, dict[str, Any]] | None = None
+    github_cache: GithubCache | None = None
     alert_task: asyncio.Task[Any] | None = None
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 

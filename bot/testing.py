@@ -43,12 +43,19 @@ TELEGRAM_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", 
                            "a", "tg-emoji", "code", "pre", "blockquote"})
 
 
+class Upload(NamedTuple):
+    """A file sent with a call (multipart), e.g. sendDocument's document."""
+
+    filename: str
+    content: bytes
+
+
 class Call(NamedTuple):
     """One Bot API call the stand-in received."""
 
     method: str
     params: dict[str, Any]
-    files: dict[str, tuple[str, bytes]]
+    files: dict[str, Upload]
     at: float
     status: int = 200
     description: str = ""
@@ -130,6 +137,34 @@ def refusal(method: str, params: dict[str, Any]) -> str | None:
     if any(len(str(b.get("callback_data", "")).encode()) > CALLBACK_LIMIT for row in rows for b in row):
         return "Bad Request: BUTTON_DATA_INVALID"
     return None
+
+
+class Body(NamedTuple):
+    """A Bot API call's parameters and uploaded files."""
+
+    params: dict[str, Any]
+    files: dict[str, Upload]
+
+
+def parse_body(content_type: str, body: bytes) -> Body:
+    """The parameters and files of a POST as python-telegram-bot sends them (form or multipart)."""
+    params: dict[str, Any] = {}
+    files: dict[str, Upload] = {}
+    if content_type.startswith("multipart/form-data"):
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            filename = part.get_filename()
+            payload = part.get_payload(decode=True) or b""
+            if filename:
+                files[str(name)] = Upload(filename, payload)
+            else:
+                params[str(name)] = _decode(str(name), payload.decode())
+    elif body:
+        for key, values in parse_qs(body.decode(), keep_blank_values=True).items():
+            params[key] = _decode(key, values[-1])
+    return Body(params, files)
 
 
 class FakeBotApi:
@@ -337,30 +372,10 @@ class FakeBotApi:
                 if len(parts) < 3 or parts[-2] != f"bot{api.token}":
                     self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
                     return
-                params, files = self._parse(body)
+                params, files = parse_body(self.headers.get("Content-Type", ""), body)
                 status, payload = api._answer(method, params)
                 api._record(Call(method, params, files, time.monotonic(), status, payload.get("description", "")))
                 self._reply(status, payload)
-
-            def _parse(self, body: bytes) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
-                kind = self.headers.get("Content-Type", "")
-                params: dict[str, Any] = {}
-                files: dict[str, tuple[str, bytes]] = {}
-                if kind.startswith("multipart/form-data"):
-                    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                        f"Content-Type: {kind}\r\n\r\n".encode() + body)
-                    for part in message.iter_parts():
-                        name = part.get_param("name", header="content-disposition")
-                        filename = part.get_filename()
-                        payload = part.get_payload(decode=True) or b""
-                        if filename:
-                            files[str(name)] = (filename, payload)
-                        else:
-                            params[str(name)] = _decode(str(name), payload.decode())
-                elif body:
-                    for key, values in parse_qs(body.decode(), keep_blank_values=True).items():
-                        params[key] = _decode(key, values[-1])
-                return params, files
 
         return Handler
 

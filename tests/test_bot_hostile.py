@@ -15,7 +15,7 @@ from telegram.ext import AIORateLimiter
 import metrics
 from bot.app import build_application
 from bot.config import BotConfig
-from bot.handlers import COMMANDS
+from bot.commands import COMMANDS
 from bot.testing import CAPTION_LIMIT, TEXT_LIMIT, Call, FakeBotApi, polling, refusal, utf16_length, visible_text
 from engine.config import load_settings
 from engine.scan import scan

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bot.config import BotConfig
-from bot.handlers import parse_duplicates_args, resolve_scan_path
+from bot.commands.index import parse_duplicates_args
+from bot.commands.scan import resolve_scan_path
 from bot.exceptions import UsageError
 from bot.render import Code, Report, button, esc, to_document, to_messages, to_text
 
