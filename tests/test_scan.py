@@ -1,7 +1,9 @@
 """Tests for engine.scan: the golden report, incremental rescans, bad files."""
 import json
+import multiprocessing
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from conftest import FIXTURES
 from engine.config import Settings
 from engine.report import to_dict
-from engine.scan import scan
+from engine.scan import _POOL_MIN_FILES, scan
 
 GOLDEN = FIXTURES / "shop.golden.json"
 
@@ -106,13 +108,44 @@ def test_an_empty_folder_scans_to_an_empty_report(tmp_path):
     assert report["clones"] == [] and report["stats"]["files"] == 0
 
 
+def _scan_with_two_workers(tree: Path, db: Path, log: Path, out: Path) -> None:
+    """Scan with two workers (in a forked, single-threaded child of the test: its pool
+    forks too, and inherits the audit hook); every other process that opens a file
+    of the tree appends its pid and the path to `log`. Writes the JSON report to `out`."""
+    main = os.getpid()
+    record = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    prefix = str(tree) + os.sep
+
+    def opened(event: str, args: tuple) -> None:
+        if event == "open" and os.getpid() != main and str(args[0]).startswith(prefix):
+            os.write(record, f"{os.getpid()} {args[0]}\n".encode())
+
+    sys.addaudithook(opened)
+    out.write_text(json.dumps(to_dict(scan([tree], Settings(jobs=2), db))))
+
+
 def test_the_process_pool_gives_the_same_report(shop, tmp_path):
-    """Two workers find exactly what one does."""
-    for i in range(40):  # enough files for the pool to start
+    """Two workers find exactly what one does, and the files really are read in the workers."""
+    for i in range(_POOL_MIN_FILES):  # with the shop's own files, more than the pool needs
         shutil.copy(shop / "catalog" / "search.py", shop / "catalog" / f"search_{i}.py")
     one = stable(to_dict(scan([shop], Settings(jobs=1), tmp_path / "a.db")))
-    two = stable(to_dict(scan([shop], Settings(jobs=2), tmp_path / "b.db")))
-    assert one == two
+    assert one["stats"]["files_parsed"] > _POOL_MIN_FILES
+    log, out = tmp_path / "opened.log", tmp_path / "two.json"
+    child = multiprocessing.get_context("fork").Process(
+        target=_scan_with_two_workers, args=(shop, tmp_path / "b.db", log, out))
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == 0
+    assert stable(json.loads(out.read_text())) == one
+    readers: dict[str, set[int]] = {}
+    for line in log.read_text().splitlines():
+        pid, path = line.split(" ", 1)
+        readers.setdefault(path, set()).add(int(pid))
+    # Every scanned file was opened by a worker process (the audit hook ignores the
+    # scanning process itself), by one of at most two workers.
+    assert len(readers) == one["stats"]["files"]
+    workers = set().union(*readers.values())
+    assert 1 <= len(workers) <= 2 and child.pid not in workers
 
 
 @pytest.mark.parametrize("settings", [{"report_imports": True},
