@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from engine.check import check, find_root
+from engine.check import ROOT_MARKERS, check, find_root
 from engine.config import Settings
 from engine.scan import scan
 
@@ -125,8 +125,15 @@ def test_root_is_the_nearest_marked_folder(tmp_path):
     deep = tmp_path / "repo" / "src" / "pkg"
     deep.mkdir(parents=True)
     assert find_root(deep) == tmp_path / "repo"
-    (tmp_path / "lone").mkdir()
-    assert find_root(tmp_path / "lone") in {tmp_path / "lone", *(tmp_path / "lone").parents}
+    (tmp_path / "repo" / "src" / "pyproject.toml").write_text("")
+    assert find_root(deep) == tmp_path / "repo" / "src"
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    marked = [folder for folder in lone.parents
+              if any((folder / marker).exists() for marker in ROOT_MARKERS)]
+    if marked:
+        pytest.skip(f"{marked[0]}, above the test's temporary folder, holds a root marker")
+    assert find_root(lone) == lone
 
 
 def test_cli_exit_codes_and_messages(indexed):

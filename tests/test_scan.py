@@ -135,6 +135,9 @@ def test_the_process_pool_gives_the_same_report(shop, tmp_path):
         target=_scan_with_two_workers, args=(shop, tmp_path / "b.db", log, out))
     child.start()
     child.join(timeout=120)
+    if child.exitcode is None:
+        child.kill()
+        child.join()
     assert child.exitcode == 0
     assert stable(json.loads(out.read_text())) == one
     readers: dict[str, set[int]] = {}
