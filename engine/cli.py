@@ -13,6 +13,7 @@ from engine.check import check, root_of
 from engine.config import load_settings
 from engine.discover import common_root
 from engine.exceptions import CodebotError, DamagedIndexError, UsageError
+from engine.interrupts import interrupts_held
 from engine.records import ScanResult, count
 from engine.report import RENDERERS
 from engine.scan import Progress, default_db_path, scan
@@ -77,9 +78,10 @@ def _report_options(cmd: argparse.ArgumentParser, db_help: str) -> None:
 
 
 class _Saved:
-    """Whether the scan was stored before the command ended: what an interrupt must say."""
+    """How far the scan got before the command ended: what an interrupt must say."""
 
-    scan_id: int | None = None
+    scan_id: int | None = None  # stored
+    reported: bool = False  # and its report and verdict were out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,9 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if saved.scan_id is None:
             print("codebot: interrupted; the index keeps the previous scan", file=sys.stderr)
-        else:
+        elif not saved.reported:
             print("codebot: interrupted after the scan was saved, before its report was out; "
                   "its new clones stay new for the next --fail-on-new", file=sys.stderr)
+        else:
+            print("codebot: interrupted after the scan was saved and reported", file=sys.stderr)
         return 130
 
 
@@ -159,8 +163,8 @@ def _scan(args: argparse.Namespace, request_id: str | None, saved: _Saved) -> in
     progress = _progress_for(args)
     result = scan(paths, settings, db, progress=progress, request_id=request_id,
                   lock_timeout=_lock_timeout(), update_baseline=args.update_baseline,
-                  force=args.force, reported=False)
-    saved.scan_id = result.scan_id
+                  force=args.force, reported=False,
+                  on_saved=lambda scan_id: setattr(saved, "scan_id", scan_id))
     if request_id:
         record_scan(result)
     _emit(args, result)
@@ -178,8 +182,9 @@ def _scan(args: argparse.Namespace, request_id: str | None, saved: _Saved) -> in
     if failed:
         print(f"codebot: gate failed: {'; '.join(failed)}", file=sys.stderr)
     if result.scan_id is not None:  # the report and the verdict are out
-        with Store(db, timeout=_lock_timeout()) as store:
+        with interrupts_held(), Store(db, timeout=_lock_timeout()) as store:
             store.mark_reported(result.scan_id)
+            saved.reported = True
     return EXIT_GATE if failed else EXIT_OK
 
 

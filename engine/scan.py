@@ -23,8 +23,9 @@ from typing import Callable, Container, Iterable, Iterator
 from engine import baseline
 from engine.config import Settings
 from engine.discover import common_root, discover
-from engine.fingerprint import fingerprint_file, unpack_columns
 from engine.detect import detect
+from engine.fingerprint import fingerprint_file, unpack_columns
+from engine.interrupts import interrupts_held
 from engine.match import Corpus
 from engine.near import parameters
 from engine.records import (
@@ -49,14 +50,17 @@ def default_db_path(root: Path) -> Path:
 def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
          progress: Progress | None = None, request_id: str | None = None,
          lock_timeout: float = 30.0, update_baseline: bool = False,
-         force: bool = False, reported: bool = True) -> ScanResult:
+         force: bool = False, reported: bool = True,
+         on_saved: Callable[[int], None] | None = None) -> ScanResult:
     """Scan `paths`, store the results in the index, and return the report's content.
 
     New clones are those the baseline does not accept (see `baseline`); without
     a baseline, those not in the last reported scan. `update_baseline` accepts all
     current clones (in the index and in ROOT/.codebot-baseline.json). With
     `reported=False` the scan is stored unreported: the caller marks it reported
-    (`Store.mark_reported`) once its report and verdict are out.
+    (`Store.mark_reported`) once its report and verdict are out. `on_saved(scan_id)`
+    is called as the scan is committed, with Ctrl-C held off in between, so an
+    interrupt can say truthfully whether the scan was saved.
     """
     clock = time.perf_counter()
     started_at = datetime.now(timezone.utc)
@@ -138,11 +142,14 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
             files_skipped=len(skipped),
         )
         report("storing", 0, 1)
-        scan_id = store.save_scan(root=str(root), request_id=request_id, started_at=started_at,
-                        settings={"key": settings_key, "fingerprint_key": fingerprint_key},
-                        file_hashes=file_hashes, stats=stats, results=results, seen=seen,
-                        vanished=vanished, clones=keyed, new_keys=new_keys,
-                                  reported=reported)
+        with interrupts_held():  # the caller learns of the save exactly when it happens
+            scan_id = store.save_scan(
+                root=str(root), request_id=request_id, started_at=started_at,
+                settings={"key": settings_key, "fingerprint_key": fingerprint_key},
+                file_hashes=file_hashes, stats=stats, results=results, seen=seen,
+                vanished=vanished, clones=keyed, new_keys=new_keys, reported=reported)
+            if on_saved:
+                on_saved(scan_id)
         if update_baseline:
             baseline.record(root, store, keyed)
         report("storing", 1, 1)

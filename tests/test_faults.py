@@ -75,21 +75,23 @@ def _scans(db: Path) -> list[tuple[int, int]]:
 
 
 def test_ctrl_c_after_the_save_says_so_and_the_gate_still_fails(corpus, tmp_path):
-    """The report blocks on a full pipe after the save; Ctrl-C then says the scan was saved,
-    and the next --fail-on-new still fails on the clones it never reported."""
+    """Ctrl-C after the save, while the (large) report is made or blocks on an unread pipe:
+    the message says the scan was saved unreported, which is so, and the next
+    --fail-on-new still fails on the clones it never reported."""
     tree = _big_report_tree(tmp_path / "tree", corpus[0])
     db = tmp_path / "i.db"
     proc = subprocess.Popen([sys.executable, "-m", "engine", "scan", str(tree), "--db", str(db),
-                             "--format", "json", "-q"], stdout=subprocess.PIPE,
+                             "--format", "html", "-q"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)  # stdout is not read: the report blocks
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (db.exists() and _saved(db)):
         time.sleep(0.05)
     assert _scans(db) and _scans(db)[-1][1] == 0
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)  # while the report is made, or written to the unread pipe
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert b"interrupted after the scan was saved" in err
+    assert b"interrupted after the scan was saved, before its report was out" in err
+    assert _scans(db)[-1][1] == 0
     gate = run_cli("scan", tree, "--db", db, "--fail-on-new", "-q")
     assert gate.returncode == 1 and "new clone" in gate.stderr
 
