@@ -47,8 +47,11 @@ def _real_functions(per_module: int = 2) -> list[tuple[str, bool]]:
         lines = source.text.split("\n")
         cands = find_candidates(source)
         picks = [c for c in cands if c.class_name is None][:1] + [c for c in cands if c.class_name][: per_module - 1]
+        assert picks, f"{module}: no function to sample"
         for cand in picks:
             found.append(("\n".join(lines[cand.start - 1: cand.end]) + "\n", cand.class_name is not None))
+    # The tests below loop over the sample: it holds plain functions and methods.
+    assert {method for _, method in found} == {False, True}
     return found
 
 
@@ -160,6 +163,7 @@ def test_corpus_leaves_out_tests(small_corpus: tuple[Path, Manifest]) -> None:
 def test_manifest_points_at_the_original(small_corpus: tuple[Path, Manifest]) -> None:
     """Each original span holds exactly the function's source lines, moved only by injections above it."""
     source, manifest = small_corpus
+    assert len(manifest.injections) == 8
     for inj in manifest.injections:
         now = (Path(manifest.root) / inj.original.path).read_text().split("\n")[inj.original.start - 1: inj.original.end]
         text = "\n".join(now) + "\n"
@@ -191,7 +195,9 @@ def test_manifest_points_at_the_copy(small_corpus: tuple[Path, Manifest]) -> Non
 def test_injected_files_still_parse(small_corpus: tuple[Path, Manifest]) -> None:
     """Every file that received a copy still parses."""
     _, manifest = small_corpus
-    for path in {inj.copy.path for inj in manifest.injections}:
+    receivers = {inj.copy.path for inj in manifest.injections}
+    assert receivers
+    for path in receivers:
         ast.parse((Path(manifest.root) / path).read_text())
 
 
