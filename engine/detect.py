@@ -36,6 +36,8 @@ class _Pending(NamedTuple):
 
 
 # Below this many suggestions to write, starting worker processes costs more than it saves.
+# `detect` decides before the near-miss clones are found: it starts the pool when the
+# exact and renamed clones alone number at least half of this.
 _POOL_MIN_CLONES = 400
 
 
@@ -58,8 +60,9 @@ def detect(corpus: Corpus, settings: Settings, root: Path,
                                 fragments, tokens, None))
         taken += [(corpus.file_of[s], f.start_line, f.end_line, number)
                   for s, f in zip(group.starts, fragments)]
-    # Many clones: their suggestions are written by worker processes while this
-    # one looks for the near-miss copies.
+    # Many clones (exact and renamed ones at least _POOL_MIN_CLONES // 2): their
+    # suggestions are written by worker processes while this one looks for the
+    # near-miss copies.
     use_pool = settings.worker_count > 1 and len(pending) >= _POOL_MIN_CLONES // 2
     with _Advisor(root, settings.worker_count if use_pool else 1, previous or {}) as advisor:
         advisor.add(pending)

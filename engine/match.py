@@ -10,8 +10,9 @@ The algorithm, in the manner of a classic line matcher but over statements:
 3. Trim noise off both ends and keep the run when its weighted size reaches
    `min_lines` and `min_tokens`.
 4. All runs with the same sequence of renamed hashes are copies of each other:
-   they form one clone class. A class whose every fragment lies inside a
-   fragment of one bigger class is dropped as nested.
+   they form one clone class. A class whose fragments each lie inside a
+   different fragment of one bigger class is dropped as nested (two of them
+   inside one fragment, such as two copied methods of a copied class, are kept).
 A class is `exact` when all its fragments also share their exact hashes.
 """
 from __future__ import annotations
@@ -51,8 +52,10 @@ class Corpus:
         self.block_first: list[int] = []
         self.block_end: list[int] = []
         self.block_parent: list[int] = []
-        # Near-miss units (functions): the unit, its file's token codes and the
-        # token range in them, and its MinHash signature (uint32 bytes).
+        # Near-miss units (functions): the unit; in `near_codes`, the index of its
+        # file (into `paths` and `codes`, whose entry holds the file's token codes);
+        # its token range in those codes; the range of units of its body; and, per
+        # file, the MinHash signatures of its near-miss units (uint32 bytes).
         self.near_unit: list[int] = []
         self.near_codes: list[int] = []
         self.near_token_first: list[int] = []
