@@ -97,7 +97,7 @@ def _clones(count: int, rng: random.Random, salt: str) -> list[Any]:
 
 def build_index() -> Path:
     """The cached database: 1M metric rows, nine small scans and one of 100,000 clones."""
-    from engine.records import ScanStats
+    from engine.records import ScanRecord, ScanStats
     from engine.store import Store as IndexStore
 
     OUT.mkdir(exist_ok=True)
@@ -124,10 +124,11 @@ def build_index() -> Path:
             pct = round(8.0 + 0.4 * n, 2)
             stats = ScanStats(FILES, FILES * FILE_LINES, FILES * FILE_LINES * 9, int(FILES * FILE_LINES * pct / 100),
                               pct, 12.5, 0, FILES, 0)
-            store.save_scan(root=str(TREE), request_id=None, started_at=start + timedelta(days=n),
-                            settings={"key": "bench", "fingerprint_key": "bench"}, file_hashes=f"h{n}",
-                            stats=stats, results=[], seen={}, vanished=[], clones=clones,
-                            new_keys=frozenset(k for _, k in clones[:5]))
+            store.save(ScanRecord(
+                root=str(TREE), request_id=None, started_at=start + timedelta(days=n),
+                settings={"key": "bench", "fingerprint_key": "bench"}, file_hashes=f"h{n}",
+                stats=stats, results=[], touched=[], vanished=[], clones=clones,
+                new_keys=frozenset(k for _, k in clones[:5]), reported=True))
         store.conn.execute("ANALYZE")
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     partial.rename(DB)

@@ -19,7 +19,6 @@ import pytest
 
 from benchmarks.corpus import copy_corpus, default_source
 from engine.config import Settings
-from engine.fingerprint import unpack_columns
 from engine.match import Corpus
 from engine.near import NUM_PERM, candidate_pairs
 from engine.normalize import token_stream
@@ -76,11 +75,9 @@ def test_lsh_candidates(benchmark, indexed, tree):
     """Banded LSH over every function's MinHash signature, from the stored index."""
     with Store(indexed) as store:
         known = store.known_files()
-        blobs = store.fingerprint_blobs(k.id for k in known.values())
-    corpus = Corpus()
-    for path, row in sorted(known.items()):
-        if row.id in blobs:
-            corpus.add_file(path, *unpack_columns(blobs[row.id]))
+        columns = store.fingerprint_columns(k.id for k in known.values())
+    corpus = Corpus.of_files((path, columns[row.id]) for path, row in sorted(known.items())
+                             if row.id in columns)
     sigs = np.frombuffer(b"".join(corpus.signatures), dtype=np.uint32).reshape(-1, NUM_PERM)
     eligible = np.ones(len(sigs), dtype=bool)
     pairs = benchmark.pedantic(candidate_pairs, args=(sigs, eligible), rounds=3, iterations=1)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.atomic import write_atomically
 from engine.exceptions import UsageError
-from engine.records import Clone
+from engine.records import Clone, KeyedClone
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -35,7 +35,7 @@ class BaselineFile(BaseModel):
     clones: dict[str, list[str]]
 
 
-def accepted_of(keyed: Iterable[tuple[Clone, str]]) -> Accepted:
+def accepted_of(keyed: Iterable[KeyedClone]) -> Accepted:
     """The baseline that accepts exactly these clones."""
     return {key: tuple(sorted(f.path for f in clone.fragments)) for clone, key in keyed}
 
@@ -44,6 +44,15 @@ def is_accepted(clone: Clone, key: str, accepted: Accepted) -> bool:
     """Whether the baseline covers this clone: its key is there, with as many fragments."""
     paths = accepted.get(key)
     return paths is not None and len(clone.fragments) <= len(paths)
+
+
+def new_keys(keyed: Iterable[KeyedClone], accepted: Accepted | None,
+             reported: frozenset[str]) -> frozenset[str]:
+    """The keys of the clones that are new: not accepted by the baseline when there is one,
+    else not in the last reported scan (`reported`, its clone keys)."""
+    if accepted is not None:
+        return frozenset(k for c, k in keyed if not is_accepted(c, k, accepted))
+    return frozenset(k for _, k in keyed if k not in reported)
 
 
 def dumps(accepted: Accepted) -> str:
@@ -90,7 +99,7 @@ def load(root: Path, store: Store) -> Accepted | None:
     return from_file if from_file is not None else store.baseline(str(root))
 
 
-def record(root: Path, store: Store, keyed: Iterable[tuple[Clone, str]]) -> Accepted:
+def record(root: Path, store: Store, keyed: Iterable[KeyedClone]) -> Accepted:
     """Accept these clones: store them in the index and export the file."""
     accepted = accepted_of(keyed)
     store.save_baseline(str(root), accepted)

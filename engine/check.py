@@ -11,28 +11,24 @@ not reported as a copy of itself.
 from __future__ import annotations
 
 import hashlib
-import marshal
-import os
 import time
-from bisect import bisect_left, bisect_right
 from collections.abc import Set
 from pathlib import Path
-from typing import NamedTuple
-
-import xxhash
+from typing import Iterator, NamedTuple
 
 from engine import baseline
 from engine.config import Settings
 from engine.detect import detect
-from engine.discover import is_excluded, language_of
+from engine.discover import is_excluded, language_of, relative_path
 from engine.exceptions import StoreError, UsageError
-from engine.fingerprint import fingerprint_file, unpack_columns
+from engine.fingerprint import unpack_columns
 from engine.match import Corpus
+from engine.pool import fingerprint_all
 from engine.records import (
-    PARSED, TOKENS, Clone, FileResult, ScanResult, ScanStats, SkippedFile,
+    FileResult, FileStatus, Job, KeyedClone, KnownFile, ScanResult, SkippedFile, scan_stats,
 )
-from engine.scan import default_db_path, duplicated_lines, scan
-from engine.store import KnownFile, Store
+from engine.scan import scan
+from engine.store import Store, default_db_path
 
 ROOT_MARKERS = (".git", "pyproject.toml", ".codebot")
 DELETED = "deleted: not on disk"
@@ -67,59 +63,54 @@ def root_of(files: list[Path]) -> Path:
 
 def check(files: list[Path], settings: Settings, root: Path, db_path: Path | None = None,
           lock_timeout: float = 30.0, request_id: str | None = None) -> CheckResult:
-    """Clones that the given files take part in and the baseline does not accept."""
+    """Clones that the given files take part in and the baseline does not accept.
+
+    The scan's stages over the given files only: they are fingerprinted
+    (`pool.fingerprint_all`), the index's corpus of the rest is loaded with their
+    stored versions retired (`Corpus.retire`), and `detect` is seeded from them.
+    """
     clock = time.perf_counter()
     root = root.absolute()
     db = db_path or default_db_path(root)
     notes: list[str] = []
     targets, skipped = _targets(files, root, settings)
-    fingerprint_key = settings.fingerprint_key()
-    missing = _index_state(db, root, fingerprint_key, lock_timeout)
+    missing = _index_state(db, root, settings.fingerprint_key(), lock_timeout)
     if missing:
         notes.append(f"{missing}: building it first with a full scan of {root}")
         scan([root], settings, db, lock_timeout=lock_timeout)
+    jobs = [Job(path, language, "", settings.max_file_size, settings.noise_policy, 0)
+            for path, (_, language) in targets.items()]
     checked: dict[str, FileResult] = {}
-    for path, (rel, language) in targets.items():
-        result = fingerprint_file(path, language, "", settings.max_file_size,
-                                  settings.noise_policy)
-        if result.status in (PARSED, TOKENS):
+    for result in fingerprint_all(jobs, workers=1):
+        rel = targets[result.path][0]
+        if FileStatus(result.status).fingerprinted:
             checked[rel] = result
         else:
             skipped.append(SkippedFile(rel, result.status + (f": {result.error}" if result.error else "")))
-    prefix = f"{root}{os.sep}"
     with Store(db, timeout=lock_timeout) as store:
         accepted = baseline.load(root, store)
-        indexed = {path[len(prefix):].replace(os.sep, "/"): row
-                   for path, row in store.known_files().items() if path.startswith(prefix)}
+        indexed = {relative_path(path, root): row for path, row in store.known_files().items()
+                   if Path(path).is_relative_to(root)}
         stored = {rel: row for rel, row in indexed.items()
-                  if row.status in (PARSED, TOKENS) and row.fingerprint_key == fingerprint_key}
+                  if FileStatus(row.status).fingerprinted
+                  and row.fingerprint_key == settings.fingerprint_key()}
         corpus = _stored_corpus(store, str(root), stored)
     for skip in skipped:
         if skip.reason == DELETED and skip.path not in indexed:
             raise UsageError(f"{skip.path}: no such file (not on disk, and the index of {root} "
                              "never had it)")
     replaced = {rel for rel, _ in skipped} | checked.keys()
-    stale = _tombstone(corpus, replaced)
-    seeds: set[int] = set()
-    for rel in sorted(checked):
-        if checked[rel].blob:
-            seeds.add(len(corpus.paths))
-            corpus.add_file(rel, *unpack_columns(checked[rel].blob))
+    retired = corpus.retire(replaced)
+    fresh = {rel: unpack_columns(r.blob) for rel, r in checked.items() if r.blob}
+    seeds = set(range(len(corpus.paths), len(corpus.paths) + len(fresh)))
+    for rel in sorted(fresh):
+        corpus.add_file(rel, *fresh[rel])
     found = detect(corpus, settings, root, seed_files=seeds) if seeds else []
-    clones = []
-    for clone, key in found:
-        clone = _on_disk(clone, root, checked.keys(), stale)
-        if clone is not None and not (accepted is not None
-                                      and baseline.is_accepted(clone, key, accepted)):
-            clones.append(clone)
-    lines = sum(r.lines for r in checked.values())
-    duplicated = duplicated_lines(clones, checked.keys())
-    stats = ScanStats(
-        files=len(checked), lines=lines, tokens=sum(r.tokens for r in checked.values()),
-        duplicated_lines=duplicated,
-        duplication_pct=round(100.0 * duplicated / lines, 2) if lines else 0.0,
-        duration_s=round(time.perf_counter() - clock, 3), files_reused=len(stored.keys() - replaced),
-        files_parsed=len(checked), files_skipped=len(skipped))
+    clones = [clone for clone, key in _on_disk(found, root, checked.keys(), retired)
+              if not (accepted is not None and baseline.is_accepted(clone, key, accepted))]
+    stats = scan_stats(list(checked.values()), clones, reused=len(stored.keys() - replaced),
+                       parsed=len(checked), skipped=len(skipped),
+                       duration_s=time.perf_counter() - clock, of_paths=checked.keys())
     report = ScanResult(root, stats, tuple(clones), tuple(sorted(skipped)),
                         frozenset(c.id for c in clones), request_id)
     return CheckResult(report, tuple(notes))
@@ -130,16 +121,14 @@ def _stored_corpus(store: Store, root: str, stored: dict[str, KnownFile]) -> Cor
     file by file (and the snapshot taken for the next check)."""
     state = _state(stored)
     data = store.cached_corpus(root, state)
-    corpus = _thaw(data) if data is not None else None
+    corpus = Corpus.from_bytes(data) if data is not None else None
     if corpus is not None:
         return corpus
-    corpus = Corpus()
     columns = store.fingerprint_columns(row.id for row in stored.values())
-    for rel in sorted(stored):
-        if stored[rel].id in columns:
-            corpus.add_file(rel, *columns[stored[rel].id])
+    corpus = Corpus.of_files((rel, columns[stored[rel].id]) for rel in sorted(stored)
+                             if stored[rel].id in columns)
     try:
-        store.save_cached_corpus(root, state, marshal.dumps(vars(corpus)))
+        store.save_cached_corpus(root, state, corpus.to_bytes())
     except StoreError:
         pass  # a scan holds the lock: the next check takes the snapshot
     return corpus
@@ -148,44 +137,11 @@ def _stored_corpus(store: Store, root: str, stored: dict[str, KnownFile]) -> Cor
 def _state(stored: dict[str, KnownFile]) -> str:
     """What a corpus snapshot depends on: the files, their content, and the corpus layout."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(" ".join(sorted(vars(Corpus()))).encode())
+    digest.update(Corpus.layout().encode())
     for rel in sorted(stored):
         row = stored[rel]
         digest.update(f"{rel}\0{row.hash}\0{row.id}\0{row.fingerprint_key}\n".encode())
     return digest.hexdigest()
-
-
-def _thaw(data: bytes) -> Corpus | None:
-    """A corpus from its snapshot, or None when the snapshot does not fit this version."""
-    corpus = Corpus()
-    try:
-        columns = marshal.loads(data)
-    except (ValueError, EOFError, TypeError):
-        return None
-    if not isinstance(columns, dict) or set(columns) != set(vars(corpus)):
-        return None
-    corpus.__dict__.update(columns)
-    return corpus
-
-
-def _tombstone(corpus: Corpus, paths: Set[str]) -> set[str]:
-    """Retire the stored version of these files: their units become unique noise and the
-    file is renamed `PATH@indexed`, so no detector can match a file with its old self.
-    Returns the new names, whose fragments are then dropped."""
-    retired = set()
-    for index, path in enumerate(corpus.paths):
-        if path not in paths:
-            continue
-        corpus.paths[index] = f"{path}@indexed"
-        retired.add(corpus.paths[index])
-        low = bisect_left(corpus.file_of, index)
-        high = bisect_right(corpus.file_of, index)
-        for unit in range(low, high):
-            unique = xxhash.xxh3_64_intdigest(f"{path}\0{unit}".encode(), seed=0x7071)
-            corpus.exact[unit] = corpus.renamed[unit] = unique
-            corpus.noise[unit] = True
-            corpus.lines[unit] = corpus.tokens[unit] = 0
-    return retired
 
 
 def _targets(files: list[Path], root: Path, settings: Settings
@@ -195,7 +151,7 @@ def _targets(files: list[Path], root: Path, settings: Settings
     skipped: list[SkippedFile] = []
     for file in files:
         path = file.absolute()
-        rel = _rel(str(path), root)
+        rel = relative_path(str(path), root)
         if path.is_dir():
             raise UsageError(f"{file} is a folder; check takes files (use scan for folders)")
         if not path.exists():
@@ -218,31 +174,19 @@ def _index_state(db: Path, root: Path, fingerprint_key: str, lock_timeout: float
     with Store(db, timeout=lock_timeout) as store:
         if store.last_scan(str(root)) is None:
             return f"the index {db} has no scan of {root} yet"
-        under_root = [f"{root}{os.sep}", f"{root}{chr(ord(os.sep) + 1)}"]
-        if store.conn.execute("SELECT 1 FROM files WHERE path >= ? AND path < ? LIMIT 1",
-                              under_root).fetchone() is None:
+        if not store.has_files_under(str(root)):
             return f"the index {db} has no files of {root} (it was rebuilt)"
-        row = store.conn.execute(
-            "SELECT 1 FROM files WHERE fingerprint_key != ? AND status IN (?, ?) "
-            "AND path >= ? AND path < ? LIMIT 1",
-            [fingerprint_key, PARSED, TOKENS, f"{root}{os.sep}", f"{root}{chr(ord(os.sep) + 1)}"]
-        ).fetchone()
-        if row is not None:
+        if store.has_stale_fingerprints(str(root), fingerprint_key):
             return f"the index {db} was built with other settings or an older CodeBot"
     return ""
 
 
-def _on_disk(clone: Clone, root: Path, checked: Set[str], retired: Set[str]) -> Clone | None:
-    """The clone without fragments in retired or vanished files; None when fewer than two remain."""
-    kept = tuple(f for f in clone.fragments if f.path in checked
-                 or (f.path not in retired and (root / f.path).exists()))
-    if len(kept) == len(clone.fragments):
-        return clone
-    return clone._replace(fragments=kept) if len(kept) >= 2 else None
-
-
-def _rel(path: str, root: Path) -> str:
-    try:
-        return Path(path).relative_to(root).as_posix()
-    except ValueError:
-        return Path(path).as_posix()
+def _on_disk(found: list[KeyedClone], root: Path, checked: Set[str],
+             retired: Set[str]) -> Iterator[KeyedClone]:
+    """The clones without fragments in retired or vanished files, those with two left."""
+    for clone, key in found:
+        kept = tuple(f for f in clone.fragments if f.path in checked
+                     or (f.path not in retired and (root / f.path).exists()))
+        if len(kept) >= 2:
+            yield KeyedClone(clone._replace(fragments=kept) if len(kept) < len(clone.fragments)
+                             else clone, key)

@@ -16,8 +16,8 @@ from engine.exceptions import CodebotError, DamagedIndexError, UsageError
 from engine.interrupts import interrupts_held
 from engine.records import ScanResult, count
 from engine.report import RENDERERS
-from engine.scan import Progress, default_db_path, scan
-from engine.store import Store, rebuild, scan_lock
+from engine.scan import Progress, scan
+from engine.store import Store, default_db_path, rebuild, scan_lock
 from engine.tracking import record_scan, tracked
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2

@@ -12,17 +12,9 @@ from typing import NamedTuple
 from engine.config import Settings
 from engine.match import Corpus, clone_groups, fragments_of, group_size
 from engine.near import near_groups
-from engine.records import Clone, Fragment
+from engine.records import Clone, Fragment, KeyedClone
 from engine.sources import FragmentTexts
 from engine.suggest import suggestion
-
-
-class KeyedClone(NamedTuple):
-    """A reported clone and its content key: the same copies keep the same key
-    when lines move, so baselines and "new clone" checks use it."""
-
-    clone: Clone
-    key: str
 
 
 class _Pending(NamedTuple):

@@ -76,12 +76,13 @@ def discover(paths: list[Path], root: Path, languages: set[str] | None = None,
             language = language_of(file)
             if language is None or (languages and language not in languages):
                 continue
-            rel = _relative(file, root)
+            rel = relative_path(file, root)
             found[rel] = SourceFile(Path(file), rel, language, stat.st_size, stat.st_mtime_ns)
     return [found[rel] for rel in sorted(found)]
 
 
-def _relative(file: str, root: Path) -> str:
+def relative_path(file: str, root: Path) -> str:
+    """A file's path as reports show it: relative to `root` with "/", else as it is."""
     prefix = str(root).rstrip(os.sep) + os.sep
     return file[len(prefix):].replace(os.sep, "/") if file.startswith(prefix) \
         else Path(file).as_posix()
@@ -117,7 +118,7 @@ def _walk(top: Path, root: Path, user_spec: pathspec.PathSpec | None
             if not is_dir and language_of(name) is None:
                 continue  # not source: no need to stat or match it
             suffix = "/" if is_dir else ""
-            if user_spec is not None and user_spec.match_file(_relative(entry.path, root) + suffix):
+            if user_spec is not None and user_spec.match_file(relative_path(entry.path, root) + suffix):
                 continue
             if ignores and _ignored(entry.path, suffix, ignores):
                 continue

@@ -17,10 +17,15 @@ A class is `exact` when all its fragments also share their exact hashes.
 """
 from __future__ import annotations
 
+import marshal
 from array import array
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
+from collections.abc import Set
 from itertools import accumulate, repeat
-from typing import NamedTuple, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
+
+import xxhash
 
 from engine.normalize import hash64
 from engine.records import Fragment
@@ -97,6 +102,56 @@ class Corpus:
             self.block_first.extend(repeat(offset + first, size))
             self.block_end.extend(repeat(offset + first + size, size))
             self.block_parent.extend(repeat(offset + parent if parent >= 0 else -1, size))
+
+    @classmethod
+    def of_files(cls, files: Iterable[tuple[str, Sequence[Any]]]) -> Corpus:
+        """A corpus of these files, each a path and its fingerprint columns (as
+        `fingerprint.unpack_columns` gives them), in the order given."""
+        corpus = cls()
+        for path, columns in files:
+            corpus.add_file(path, *columns)
+        return corpus
+
+    @classmethod
+    def layout(cls) -> str:
+        """The names of its columns: a snapshot fits only a corpus of the same layout."""
+        return " ".join(sorted(vars(cls())))
+
+    def to_bytes(self) -> bytes:
+        """A snapshot of every column, read back by `from_bytes` in one call."""
+        return marshal.dumps(vars(self))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Corpus | None:
+        """The corpus of a snapshot, or None when the snapshot does not fit this version."""
+        corpus = cls()
+        try:
+            columns = marshal.loads(data)
+        except (ValueError, EOFError, TypeError):
+            return None
+        if not isinstance(columns, dict) or set(columns) != set(vars(corpus)):
+            return None
+        corpus.__dict__.update(columns)
+        return corpus
+
+    def retire(self, paths: Set[str]) -> set[str]:
+        """Retire these files' units: they become unique noise and the file is renamed
+        `PATH@indexed`, so no detector matches a file with its old self (`check` adds the
+        files' current versions after). Returns the new names."""
+        retired = set()
+        for index, path in enumerate(self.paths):
+            if path not in paths:
+                continue
+            self.paths[index] = f"{path}@indexed"
+            retired.add(self.paths[index])
+            low = bisect_left(self.file_of, index)
+            high = bisect_right(self.file_of, index)
+            for unit in range(low, high):
+                unique = xxhash.xxh3_64_intdigest(f"{path}\0{unit}".encode(), seed=0x7071)
+                self.exact[unit] = self.renamed[unit] = unique
+                self.noise[unit] = True
+                self.lines[unit] = self.tokens[unit] = 0
+        return retired
 
     def __len__(self) -> int:
         return len(self.exact)

@@ -1,15 +1,40 @@
 """The small typed records the pipeline passes between its stages."""
 from __future__ import annotations
 
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Container, Iterable, Literal, NamedTuple, Protocol, Sequence
+
+if TYPE_CHECKING:
+    from engine.python_units import NoisePolicy
 
 CloneKind = Literal["exact", "renamed", "near"]
 
-# File statuses: the first two are fingerprinted, the rest are skipped.
-PARSED = "parsed"  # Python parsed with `ast`: statement units
-TOKENS = "tokens"  # token-level units (other languages, unparsable Python)
-SKIP_STATUSES = ("binary", "too_large", "unreadable", "undecodable")
+
+class FileStatus(StrEnum):
+    """What reading a file came to; stored as its value."""
+
+    PARSED = "parsed"  # Python parsed with `ast`: statement units
+    TOKENS = "tokens"  # token-level units (other languages, unparsable Python)
+    UNCHANGED = "unchanged"  # the content hash is the stored one: nothing parsed
+    BINARY = "binary"
+    TOO_LARGE = "too_large"
+    UNREADABLE = "unreadable"
+    UNDECODABLE = "undecodable"
+
+    @property
+    def fingerprinted(self) -> bool:
+        return self in (FileStatus.PARSED, FileStatus.TOKENS)
+
+    @property
+    def skipped(self) -> bool:
+        return not self.fingerprinted and self is not FileStatus.UNCHANGED
+
+
+# The short names the engine has always used.
+PARSED, TOKENS = FileStatus.PARSED, FileStatus.TOKENS
+SKIP_STATUSES = tuple(status for status in FileStatus if status.skipped)
 
 
 class SourceFile(NamedTuple):
@@ -20,6 +45,18 @@ class SourceFile(NamedTuple):
     language: str
     size: int
     mtime_ns: int
+
+
+class Job(NamedTuple):
+    """One file for a worker to read: `fingerprint.fingerprint_file`'s arguments, and the
+    size discovery saw (the biggest files are given out first)."""
+
+    path: str
+    language: str
+    known_hash: str  # the stored content hash, "" when the stored fingerprints are stale
+    max_size: int
+    policy: NoisePolicy
+    size: int
 
 
 class Unit(NamedTuple):
@@ -97,6 +134,29 @@ class Clone(NamedTuple):
     suggestion: str
 
 
+class KnownFile(NamedTuple):
+    """What the index remembers about one file."""
+
+    id: int
+    size: int
+    mtime_ns: int
+    hash: str
+    status: str
+    fingerprint_key: str
+    lines: int
+    tokens: int
+    language: str
+    error: str
+
+
+class KeyedClone(NamedTuple):
+    """A reported clone and its content key: the same copies keep the same key
+    when lines move, so baselines and "new clone" checks use it."""
+
+    clone: Clone
+    key: str
+
+
 class ScanStats(NamedTuple):
     """The figures of one scan, as the JSON report's `stats` shows them."""
 
@@ -133,3 +193,54 @@ class ScanResult(NamedTuple):
     new_clone_ids: frozenset[str]
     request_id: str | None = None
     scan_id: int | None = None  # the stored scan, until its report is out (`mark_reported`)
+
+
+class Counted(Protocol):
+    """Anything that knows a file's size in lines and tokens (a FileResult, a stored file)."""
+
+    @property
+    def lines(self) -> int: ...
+    @property
+    def tokens(self) -> int: ...
+
+
+def duplicated_lines(clones: Iterable[Clone], paths: Container[str] | None = None) -> int:
+    """Lines covered by at least one fragment (of the files in `paths`, if given)."""
+    covered: dict[str, set[int]] = {}
+    for clone in clones:
+        for f in clone.fragments:
+            if paths is None or f.path in paths:
+                covered.setdefault(f.path, set()).update(range(f.start_line, f.end_line + 1))
+    return sum(len(lines) for lines in covered.values())
+
+
+def scan_stats(files: Sequence[Counted], clones: Sequence[Clone], *, reused: int, parsed: int,
+               skipped: int, duration_s: float, of_paths: Container[str] | None = None
+               ) -> ScanStats:
+    """The report's figures: `files` are the fingerprinted files counted, and duplication is
+    measured in `of_paths` (all files when None)."""
+    lines = sum(f.lines for f in files)
+    duplicated = duplicated_lines(clones, of_paths)
+    return ScanStats(
+        files=len(files), lines=lines, tokens=sum(f.tokens for f in files),
+        duplicated_lines=duplicated,
+        duplication_pct=round(100.0 * duplicated / lines, 2) if lines else 0.0,
+        duration_s=round(duration_s, 3), files_reused=reused, files_parsed=parsed,
+        files_skipped=skipped)
+
+
+class ScanRecord(NamedTuple):
+    """Everything one scan writes to the index, in one transaction (`Store.save`)."""
+
+    root: str
+    request_id: str | None
+    started_at: datetime
+    settings: dict[str, Any]
+    file_hashes: str
+    stats: ScanStats
+    results: Sequence[FileResult]  # files read: their rows and fingerprints
+    touched: Sequence[KnownFile]  # stored files whose mtime alone changed
+    vanished: Sequence[str]
+    clones: Sequence[KeyedClone]
+    new_keys: frozenset[str]
+    reported: bool

@@ -31,7 +31,7 @@ from engine.exceptions import (
     CorruptStoreError, DamagedIndexError, ForeignIndexError, StoreError, StoreLockedError,
 )
 from engine.fingerprint import Columns, unpack_columns
-from engine.records import Clone, FileResult, Fragment, ScanStats
+from engine.records import Clone, FileStatus, Fragment, KeyedClone, KnownFile, ScanRecord
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -41,19 +41,9 @@ SCHEMA_VERSION = 3
 KEEP_CLONES_OF_SCANS = 20
 
 
-class KnownFile(NamedTuple):
-    """What the index remembers about one file."""
-
-    id: int
-    size: int
-    mtime_ns: int
-    hash: str
-    status: str
-    fingerprint_key: str
-    lines: int
-    tokens: int
-    language: str
-    error: str
+def default_db_path(root: Path) -> Path:
+    """The index of the tree at `root` when no --db or CODEBOT_DB says otherwise."""
+    return root / ".codebot" / "index.db"
 
 
 class LastScan(NamedTuple):
@@ -228,7 +218,7 @@ class Store:
         with self.transaction():
             self.conn.execute("UPDATE scans SET reported = 1 WHERE id = ?", [scan_id])
 
-    def clones_of_scan(self, scan_id: int) -> list[tuple[Clone, str]]:
+    def clones_of_scan(self, scan_id: int) -> list[KeyedClone]:
         """The clones stored for a scan, each with its content key."""
         fragments: dict[int, list[Fragment]] = {}
         for clone_row, path, start, end in self._query(
@@ -240,17 +230,16 @@ class Store:
         for row_id, clone_id, key, kind, similarity, lines, tokens, suggestion in self._query(
                 "SELECT id, clone_id, key, kind, similarity, lines, tokens, suggestion "
                 "FROM clones WHERE scan_id = ? ORDER BY id", [scan_id]):
-            result.append((Clone(clone_id, kind, similarity, lines, tokens,
-                                 tuple(fragments.get(row_id, ())), suggestion), key))
+            result.append(KeyedClone(Clone(clone_id, kind, similarity, lines, tokens,
+                                           tuple(fragments.get(row_id, ())), suggestion), key))
         return result
 
-    def save_scan(self, *, root: str, request_id: str | None, started_at: datetime,
-                  settings: dict[str, Any], file_hashes: str, stats: ScanStats,
-                  results: list[FileResult], seen: dict[str, KnownFile],
-                  vanished: list[str], clones: list[tuple[Clone, str]],
-                  new_keys: frozenset[str], reported: bool = True) -> int:
-        """Write one scan's files, fingerprints, stats and clones in one transaction."""
+    def save(self, record: ScanRecord) -> int:
+        """Write one scan's files, fingerprints, stats and clones in one transaction; returns
+        the scan's id."""
         now = datetime.now(timezone.utc).isoformat()
+        fingerprint_key = record.settings["fingerprint_key"]
+        stats = record.stats
         with self.transaction():
             db = self.conn
             db.executemany(
@@ -261,25 +250,25 @@ class Store:
                 "error=excluded.error, lines=excluded.lines, tokens=excluded.tokens, "
                 "fingerprint_key=excluded.fingerprint_key, seen_at=excluded.seen_at",
                 [(r.path, r.size, r.mtime_ns, r.content_hash, r.language, r.status, r.error,
-                  r.lines, r.tokens, settings["fingerprint_key"], now) for r in results])
+                  r.lines, r.tokens, fingerprint_key, now) for r in record.results])
             ids = dict(db.execute("SELECT path, id FROM files WHERE seen_at = ?", [now]).fetchall())
             db.executemany("DELETE FROM fingerprints WHERE file_id = ?",
-                                [(ids[r.path],) for r in results if r.blob is None])
+                           [(ids[r.path],) for r in record.results if r.blob is None])
             db.executemany("INSERT OR REPLACE INTO fingerprints (file_id, data) VALUES (?, ?)",
-                                [(ids[r.path], r.blob) for r in results if r.blob is not None])
+                           [(ids[r.path], r.blob) for r in record.results if r.blob is not None])
             db.executemany("UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?",
-                                [(k.size, k.mtime_ns, k.id) for k in seen.values()])
-            db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in vanished])
+                           [(k.size, k.mtime_ns, k.id) for k in record.touched])
+            db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in record.vanished])
             cursor = db.execute(
                 "INSERT INTO scans (request_id, root, started_at, duration_s, settings, "
                 "file_hashes, files, lines, tokens, duplicated_lines, duplication_pct, "
                 "files_reused, files_parsed, files_skipped, clone_count, new_clones, reported) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [request_id, root, started_at.isoformat(), stats.duration_s,
-                 json.dumps(settings, sort_keys=True), file_hashes, stats.files, stats.lines,
-                 stats.tokens, stats.duplicated_lines, stats.duplication_pct, stats.files_reused,
-                 stats.files_parsed, stats.files_skipped, len(clones), len(new_keys),
-                 int(reported)])
+                [record.request_id, record.root, record.started_at.isoformat(), stats.duration_s,
+                 json.dumps(record.settings, sort_keys=True), record.file_hashes, stats.files,
+                 stats.lines, stats.tokens, stats.duplicated_lines, stats.duplication_pct,
+                 stats.files_reused, stats.files_parsed, stats.files_skipped,
+                 len(record.clones), len(record.new_keys), int(record.reported)])
             scan_id = cursor.lastrowid
             # Row ids given here, so clones and fragments go in two batched statements.
             first_row = db.execute("SELECT coalesce(max(id), 0) + 1 FROM clones").fetchone()[0]
@@ -287,14 +276,27 @@ class Store:
                 "INSERT INTO clones (id, scan_id, clone_id, key, kind, similarity, lines, tokens, "
                 "suggestion, is_new) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [(first_row + n, scan_id, clone.id, key, clone.kind, clone.similarity, clone.lines,
-                  clone.tokens, clone.suggestion, int(key in new_keys))
-                 for n, (clone, key) in enumerate(clones)])
+                  clone.tokens, clone.suggestion, int(key in record.new_keys))
+                 for n, (clone, key) in enumerate(record.clones)])
             db.executemany(
                 "INSERT INTO fragments VALUES (?,?,?,?,?)",
                 [(first_row + n, i, f.path, f.start_line, f.end_line)
-                 for n, (clone, _) in enumerate(clones) for i, f in enumerate(clone.fragments)])
-            self._prune_old_clones(root)
+                 for n, (clone, _) in enumerate(record.clones) for i, f in enumerate(clone.fragments)])
+            self._prune_old_clones(record.root)
         return scan_id
+
+    def has_files_under(self, root: str) -> bool:
+        """Whether the index holds any file of the tree at `root`."""
+        return self._query("SELECT 1 FROM files WHERE path >= ? AND path < ? LIMIT 1",
+                           _under(root)).fetchone() is not None
+
+    def has_stale_fingerprints(self, root: str, fingerprint_key: str) -> bool:
+        """Whether a fingerprinted file under `root` was read with other settings."""
+        return self._query(
+            "SELECT 1 FROM files WHERE fingerprint_key != ? AND status IN (?, ?) "
+            "AND path >= ? AND path < ? LIMIT 1",
+            [fingerprint_key, FileStatus.PARSED, FileStatus.TOKENS, *_under(root)]
+        ).fetchone() is not None
 
     def save_baseline(self, root: str, accepted: dict[str, tuple[str, ...]]) -> None:
         """Replace the root's baseline with `accepted`: clone key -> its fragments' paths."""
@@ -370,6 +372,11 @@ class _Transaction:
                 self.store.conn.execute("ROLLBACK")
         except sqlite3.DatabaseError:
             pass  # the error being raised says more; SQLite rolls back on close anyway
+
+
+def _under(root: str) -> list[str]:
+    """The bounds of the paths under the folder `root`, for a range query."""
+    return [f"{root}{os.sep}", f"{root}{chr(ord(os.sep) + 1)}"]
 
 
 def _refuse_foreign(conn: sqlite3.Connection, path: Path, force: bool) -> None:

@@ -11,7 +11,8 @@ import pytest
 from conftest import FIXTURES
 from engine.config import Settings
 from engine.report import to_dict
-from engine.scan import _POOL_MIN_FILES, scan
+from engine.pool import POOL_MIN_FILES
+from engine.scan import scan
 
 GOLDEN = FIXTURES / "shop.golden.json"
 
@@ -126,10 +127,10 @@ def _scan_with_two_workers(tree: Path, db: Path, log: Path, out: Path) -> None:
 
 def test_the_process_pool_gives_the_same_report(shop, tmp_path):
     """Two workers find exactly what one does, and the files really are read in the workers."""
-    for i in range(_POOL_MIN_FILES):  # with the shop's own files, more than the pool needs
+    for i in range(POOL_MIN_FILES):  # with the shop's own files, more than the pool needs
         shutil.copy(shop / "catalog" / "search.py", shop / "catalog" / f"search_{i}.py")
     one = stable(to_dict(scan([shop], Settings(jobs=1), tmp_path / "a.db")))
-    assert one["stats"]["files_parsed"] > _POOL_MIN_FILES
+    assert one["stats"]["files_parsed"] > POOL_MIN_FILES
     log, out = tmp_path / "opened.log", tmp_path / "two.json"
     child = multiprocessing.get_context("fork").Process(
         target=_scan_with_two_workers, args=(shop, tmp_path / "b.db", log, out))
