@@ -19,9 +19,15 @@ from telegram import Update
 import metrics
 from bot.config import load_config
 from bot.exceptions import BotError
+from engine.tracking import register_playbook
 from metrics.logging import configure_logging
 
 EXIT_OK, EXIT_USAGE = 0, 2
+# The bot's suggested actions for the alert rules, beside the engine's and metrics' own.
+BOT_PLAYBOOK = {
+    "new_clones": ("Review the clones of the last scans with /duplicates, newest first.",),
+    "error_rate": ("Triage a failed request from the chat: /triage <request_id>.",),
+}
 NO_TOKEN = (
     "python -m bot: no Telegram bot token. Set TELEGRAM_BOT_TOKEN to the token @BotFather gave you,\n"
     "e.g.  export TELEGRAM_BOT_TOKEN=123456789:AAE...  and run again;\n"
@@ -69,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BotError as exc:
         print(f"python -m bot: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    register_playbook()
+    metrics.register_actions(BOT_PLAYBOOK)
     db = args.db or metrics.default_db_path()
     try:
         # Alert thresholds from [tool.codebot.alerts.*] of the project the bot runs in.

@@ -32,6 +32,7 @@ from engine.exceptions import (
 )
 from engine.fingerprint import Columns, unpack_columns
 from engine.records import Clone, FileStatus, Fragment, KeyedClone, KnownFile, ScanRecord
+from metrics import sqlite
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -42,8 +43,8 @@ KEEP_CLONES_OF_SCANS = 20
 
 
 def default_db_path(root: Path) -> Path:
-    """The index of the tree at `root` when no --db or CODEBOT_DB says otherwise."""
-    return root / ".codebot" / "index.db"
+    """The index of the tree at `root`: $CODEBOT_DB, else ROOT/.codebot/index.db."""
+    return sqlite.default_db_path(root)
 
 
 class LastScan(NamedTuple):
@@ -155,28 +156,10 @@ class Store:
         self.close()
 
     def _migrate(self) -> None:
-        self.conn.execute("CREATE TABLE IF NOT EXISTS schema_versions "
-                          "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
-        if self._version() == SCHEMA_VERSION:
-            return
-        import sqlite_utils  # only needed to build the schema; it is slow to import
-
-        with self.transaction():
-            version = self._version()  # again, under the lock: another scan may have migrated
-            db = sqlite_utils.Database(self.conn)
-            for step in range(version + 1, SCHEMA_VERSION + 1):
-                MIGRATIONS[step](db)
-            self.conn.execute("INSERT OR REPLACE INTO schema_versions VALUES ('engine', ?)",
-                              [SCHEMA_VERSION])
-
-    def _version(self) -> int:
-        row = self.conn.execute(
-            "SELECT version FROM schema_versions WHERE component = 'engine'").fetchone()
-        version = row[0] if row else 0
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} was written by a newer CodeBot (schema {version}); "
+        found = sqlite.migrate(self.conn, "engine", SCHEMA_VERSION, MIGRATIONS)
+        if found > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer CodeBot (schema {found}); "
                              "upgrade CodeBot or use another --db")
-        return version
 
     def transaction(self) -> _Transaction:
         """`with store.transaction():` — BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any error."""
@@ -381,19 +364,18 @@ def _under(root: str) -> list[str]:
 
 def _refuse_foreign(conn: sqlite3.Connection, path: Path, force: bool) -> None:
     """Never write into a file that is not SQLite, nor (unless forced) into another
-    application's database. Read through SQLite, never by another descriptor."""
+    application's database."""
     try:
-        tables = {name for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        foreign = sqlite.foreign_tables(conn)
     except sqlite3.DatabaseError as exc:
-        if "not a database" in str(exc):
+        if sqlite.fault_of(exc) is sqlite.Fault.NOT_A_DATABASE:
             raise CorruptStoreError(
                 f"{path} is not a CodeBot index (not an SQLite database); it was left "
                 "untouched. Move it away or pass another --db.") from exc
         raise
-    if tables and "schema_versions" not in tables and not force:
+    if foreign and not force:
         raise ForeignIndexError(
-            f"{path} is another application's SQLite database ({len(tables)} tables, none of "
+            f"{path} is another application's SQLite database ({foreign} tables, none of "
             "them CodeBot's); it was left untouched. Pass another --db, or --force to add "
             "CodeBot's tables to it.")
 
@@ -498,13 +480,13 @@ def _copy_table(conn: sqlite3.Connection, table: str) -> None:
 
 def store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
     """The engine's error for a failed SQLite call on the index at `path`."""
-    message = str(exc)
-    if "locked" in message or "busy" in message:
+    fault = sqlite.fault_of(exc)
+    if fault is sqlite.Fault.LOCKED:
         return StoreLockedError(f"the index {path} is locked by another scan; "
                                 "try again when it has finished")
-    if "not a database" in message:
-        return CorruptStoreError(f"{path} is not a CodeBot index ({message}); it was left "
+    if fault is sqlite.Fault.NOT_A_DATABASE:
+        return CorruptStoreError(f"{path} is not a CodeBot index ({exc}); it was left "
                                  "untouched. Move it away or pass another --db.")
-    if "malformed" in message or "corrupt" in message:
-        return DamagedIndexError(f"the index {path} is damaged ({message})")
-    return StoreError(f"the index {path} cannot be used: {message}")
+    if fault is sqlite.Fault.DAMAGED:
+        return DamagedIndexError(f"the index {path} is damaged ({exc})")
+    return StoreError(f"the index {path} cannot be used: {exc}")

@@ -18,6 +18,33 @@ from engine.records import ScanResult
 
 log = structlog.get_logger("engine")
 
+# The engine's suggested actions for the alert rules (metrics names only its own commands).
+PLAYBOOK = {
+    "p95_latency": (
+        "Check whether the incremental index is reused (files_reused in the scan report); "
+        "a cold index re-parses everything.",
+        "Look for very large or generated files and exclude them with --exclude.",
+        "Lower --jobs if the machine is shared.",
+    ),
+    "duplication_rising": (
+        "List the new clone classes: `python -m engine scan --format markdown` and compare "
+        "with the previous report.",
+        "Refactor the largest new clone using the suggested extracted function.",
+        "Turn on `--max-duplication` in CI so the trend cannot grow unnoticed.",
+    ),
+    "new_clones": (
+        "Enable the pre-commit hook (`python -m engine check`) so copies are caught before "
+        "merge.",
+    ),
+}
+
+
+def register_playbook() -> None:
+    """Give the alert rules the engine's suggested actions."""
+    from metrics.playbook import register_actions
+
+    register_actions(PLAYBOOK)
+
 
 @contextmanager
 def tracked(operation: str, db_path: Path, lock_timeout: float = 30.0,
@@ -33,6 +60,7 @@ def tracked(operation: str, db_path: Path, lock_timeout: float = 30.0,
     import metrics
     from metrics.logging import configure_logging
 
+    register_playbook()
     try:
         runtime = metrics.configure(db_path, background=False, busy_timeout=lock_timeout)
     except (metrics.MetricsError, OSError):

@@ -27,11 +27,13 @@ from metrics.exceptions import (
 )
 from metrics.models import Alert, ErrorGroup, OperationSummary, Silence, TriageReport
 from metrics.notifiers import LogNotifier, format_alert
+from metrics.playbook import register_actions
 from metrics.records import EventRow, MetricRow, ScanRow, Status, is_request_id, new_request_id
 from metrics.runtime import Runtime, configure, get_runtime, shutdown
 from metrics.sanitize import sanitize, sanitize_value
 from metrics.settings import MetricsSettings, load_settings, settings_from_table
-from metrics.store import Store, default_db_path
+from metrics.sqlite import default_db_path
+from metrics.store import Store
 
 __all__ = [
     "DEFAULT_RULES", "Alert", "AlertError", "AlertManager", "Clock", "ConfigError", "ErrorGroup", "EventRow",
@@ -41,7 +43,7 @@ __all__ = [
     "aevaluate_alerts", "alert_rules", "audit", "configure", "current_request", "current_request_id",
     "default_db_path", "evaluate_alerts", "events", "export_text", "flush", "format_alert", "get_runtime",
     "investigate", "is_request_id", "load_settings", "log_event", "new_request_id", "open_alerts", "parse_duration",
-    "record_scan", "remove_notifier", "sanitize", "sanitize_value", "settings_from_table", "shutdown",
+    "record_scan", "register_actions", "remove_notifier", "sanitize", "sanitize_value", "settings_from_table", "shutdown",
     "silence", "silences", "summarize", "top_errors", "track_request",
 ]
 

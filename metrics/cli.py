@@ -28,7 +28,7 @@ from metrics.models import OperationSummary, TriageReport
 from metrics.records import is_request_id
 from metrics.runtime import Runtime, configure, shutdown
 from metrics.settings import MetricsSettings, load_settings
-from metrics.store import default_db_path
+from metrics.sqlite import default_db_path
 from metrics.summary import total
 
 

@@ -12,15 +12,15 @@ import errno
 import functools
 import inspect
 from collections.abc import Callable
-from contextvars import ContextVar, Token
+from contextvars import Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from metrics.current import CURRENT, current_request, current_request_id
 from metrics.records import EventRow, MetricRow, Status, error_fingerprint, new_request_id
+from metrics.runtime import Runtime, get_runtime
 from metrics.sanitize import sanitize, sanitize_value
 
-if TYPE_CHECKING:
-    from metrics.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,20 +64,6 @@ class Request:
 
     def __repr__(self) -> str:
         return f"Request({self.request_id!r}, operation={self.operation!r})"
-
-
-_current: ContextVar[Request | None] = ContextVar("metrics_request", default=None)
-
-
-def current_request() -> Request | None:
-    """The request being tracked in this context, if any."""
-    return _current.get()
-
-
-def current_request_id() -> str | None:
-    """The id of the request being tracked in this context, if any."""
-    request = _current.get()
-    return request.request_id if request is not None else None
 
 
 def error_type_name(exc: BaseException) -> str:
@@ -136,10 +122,8 @@ class track_request:  # noqa: N801 - used like a function: `with track_request("
     # -- context manager ----------------------------------------------------
 
     def __enter__(self) -> Request:
-        from metrics.runtime import get_runtime
-
         runtime = self.runtime or get_runtime()
-        parent = _current.get()
+        parent = CURRENT.get()
         request = Request(
             request_id=self.request_id or new_request_id(),
             operation=self.operation,
@@ -149,7 +133,7 @@ class track_request:  # noqa: N801 - used like a function: `with track_request("
             started_at=runtime.clock.time(),
             start_mono=runtime.clock.monotonic(),
         )
-        token = _current.set(request)
+        token = CURRENT.set(request)
         self._stack.append((request, token, runtime))
         runtime.writer.add_event(
             EventRow(
@@ -172,7 +156,7 @@ class track_request:  # noqa: N801 - used like a function: `with track_request("
         try:
             _record(runtime, request, exc)
         finally:
-            _current.reset(token)
+            CURRENT.reset(token)
         return False
 
     async def __aenter__(self) -> Request:

@@ -42,5 +42,5 @@ def format_alert(alert: Alert, event: str) -> str:
         lines.extend(f"- {action}" for action in alert.suggestions)
     if alert.runbook:
         lines.append(f"Runbook: {alert.runbook}")
-    lines.append(f"alert #{alert.id} · silence with: /silence {alert.id} 1h")
+    lines.append(f"alert #{alert.id} · silence with: python -m metrics silence {alert.id} 1h")
     return "\n".join(lines)

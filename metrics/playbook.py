@@ -6,18 +6,18 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+# metrics' own actions per rule; the engine and the bot add theirs (their commands and
+# flags are theirs to name) with `register_actions`.
 ALERT_ACTIONS: dict[str, tuple[str, ...]] = {
     "error_rate": (
         "Open the top errors of the operation: `python -m metrics errors --window 15m`.",
         "Triage the most recent failed request id: `python -m metrics triage <request_id>`.",
         "Check whether a recent deploy or configuration change lines up with the first error.",
-        "If one input keeps failing, add it to the excludes or the baseline and file a bug.",
+        "If one input keeps failing, exclude it and file a bug.",
     ),
     "p95_latency": (
         "Compare p50 and p95 with `python -m metrics latency`; a high p95 with a normal p50 means a few slow inputs.",
-        "Check whether the incremental index is reused (files_reused in the scan report); a cold index re-parses everything.",
-        "Look for very large or generated files and exclude them with --exclude.",
-        "Check CPU and disk contention on the host; lower --jobs if the machine is shared.",
+        "Check CPU and disk contention on the host.",
     ),
     "scan_failures": (
         "Triage the failed scan's request id (printed on stderr) with `python -m metrics triage <request_id>`.",
@@ -26,26 +26,31 @@ ALERT_ACTIONS: dict[str, tuple[str, ...]] = {
         "Run the scan locally with the same arguments to reproduce.",
     ),
     "duplication_rising": (
-        "List the new clone classes: `python -m engine scan --format markdown` and compare with the previous report.",
-        "Refactor the largest new clone using the suggested extracted function.",
+        "Compare the last scans' figures: `python -m metrics status`.",
         "If the copies are intended (generated code, fixtures), exclude them or accept them into the baseline.",
-        "Turn on `--max-duplication` in CI so the trend cannot grow unnoticed.",
     ),
     "new_clones": (
-        "Review the clones introduced by the last commits on the main branch (`/duplicates` in the bot).",
-        "Refactor them while the change is fresh, or accept them into the baseline with a reason.",
-        "Enable the pre-commit hook (`python -m engine check`) so copies are caught before merge.",
+        "Refactor the new clones while the change is fresh, or accept them into the baseline with a reason.",
+        "Check which commits on the main branch the scan followed.",
     ),
 }
+_REGISTERED: dict[str, list[str]] = {}
 
 DEFAULT_ACTIONS = (
     "Look at the alert's metrics snapshot and the recent errors: `python -m metrics status`.",
 )
 
 
+def register_actions(actions: dict[str, Sequence[str]]) -> None:
+    """Add a component's suggested actions for these rules (once each, whoever calls)."""
+    for rule, lines in actions.items():
+        known = _REGISTERED.setdefault(rule, [])
+        known.extend(line for line in lines if line not in known)
+
+
 def alert_actions(rule: str) -> list[str]:
     """Suggested actions for an alert of the given rule."""
-    return list(ALERT_ACTIONS.get(rule, DEFAULT_ACTIONS))
+    return [*ALERT_ACTIONS.get(rule, DEFAULT_ACTIONS), *_REGISTERED.get(rule, ())]
 
 
 class ErrorHint(NamedTuple):
@@ -81,7 +86,7 @@ _HINTS: tuple[ErrorHint, ...] = (
         ("PermissionError",), None, ("EACCES", "EPERM"),
         "The process may not read a file or folder, or may not write the index.",
         ("Check the file permissions and the user the job runs as.",
-         "Exclude unreadable folders, or point --db at a writable location."),
+         "Exclude unreadable folders, or point the index at a writable location."),
     ),
     ErrorHint(
         ("UnicodeDecodeError", "UnicodeError"), None, (),
@@ -96,7 +101,7 @@ _HINTS: tuple[ErrorHint, ...] = (
     ErrorHint(
         ("MemoryError",), None, (),
         "The operation ran out of memory, usually on a very large file or tree.",
-        ("Exclude generated or vendored folders, lower --jobs, or raise the job's memory limit.",),
+        ("Exclude generated or vendored folders, use fewer worker processes, or raise the job's memory limit.",),
     ),
     ErrorHint(
         ("TimeoutError", "CancelledError"), re.compile(r"timed? ?out", re.I), ("ETIMEDOUT",),

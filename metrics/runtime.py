@@ -15,13 +15,15 @@ from typing import Any
 
 from metrics.alerts import DEFAULT_RULES, AlertManager, Notification, Notifier, Rule
 from metrics.clock import SYSTEM_CLOCK, Clock, parse_duration
+from metrics.current import current_request_id
 from metrics.exceptions import StoreError
 from metrics.models import Alert, ErrorGroup, OperationSummary, Silence, TriageReport
 from metrics.notifiers import LogNotifier
 from metrics.records import EventRow, ScanRow, Status
 from metrics.sanitize import sanitize, sanitize_value
 from metrics.settings import MetricsSettings, apply_overrides
-from metrics.store import Store, default_db_path
+from metrics.sqlite import default_db_path
+from metrics.store import Store
 from metrics.summary import error_group, summarize_latencies, summarize_rows
 from metrics.triage import investigate
 from metrics.writer import BatchWriter
@@ -101,8 +103,6 @@ class Runtime:
         status: Status | str = Status.SUCCESS,
     ) -> ScanRow:
         """Queue one scan's figures for the duplication and new-clone alert rules."""
-        from metrics.context import current_request_id
-
         if files < 0 or new_clones < 0 or duration_s < 0 or not 0 <= duplication_pct <= 100:
             raise ValueError(
                 "scan figures out of range: files, new_clones and duration_s must be >= 0 "
@@ -118,8 +118,6 @@ class Runtime:
 
     def log_event(self, event: str, *, level: str = "info", request_id: str | None = None, **fields: Any) -> None:
         """Store one event directly (the structlog processor does this for log calls)."""
-        from metrics.context import current_request_id
-
         self.writer.add_event(
             EventRow(request_id or current_request_id(), self.clock.time(), level, sanitize(event), None,
                      sanitize_value(fields))
@@ -130,8 +128,6 @@ class Runtime:
         outcome: str | None = None, detail: dict[str, Any] | None = None,
     ) -> None:
         """Record an audited action (a bot command) with its request id."""
-        from metrics.context import current_request_id
-
         self.read_store().add_audit(
             self.clock.time(), sanitize(action), request_id=request_id or current_request_id(),
             user_id=None if user_id is None else str(user_id), outcome=outcome,

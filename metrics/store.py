@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from metrics.exceptions import SchemaError, StoreCorruptError, StoreError, StoreLockedError
 from metrics.records import EventRow, MetricRow, ScanRow, Status
+from metrics.sqlite import Fault, fault_of, foreign_tables, migrate
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -39,11 +40,6 @@ METRIC_COLUMNS = (
     "error_type", "error_code", "error_message", "fingerprint", "user_id", "metadata",
 )
 ERROR_STATUSES = (Status.ERROR.value, Status.TIMEOUT.value)
-
-
-def default_db_path() -> Path:
-    """The store used when none is given: $CODEBOT_DB, else .codebot/index.db in the current directory."""
-    return Path(os.environ.get("CODEBOT_DB") or Path(".codebot") / "index.db")
 
 
 def _migrate_v1(db: sqlite_utils.Database) -> None:
@@ -247,11 +243,10 @@ class Store:
 
     def _refuse_foreign(self) -> None:
         """Add no tables to another application's database (one without schema_versions)."""
-        tables = {name for (name,) in self._conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if tables and "schema_versions" not in tables:
+        foreign = foreign_tables(self._conn)
+        if foreign:
             raise StoreError(
-                f"{self.path} is another application's SQLite database ({len(tables)} tables, "
+                f"{self.path} is another application's SQLite database ({foreign} tables, "
                 "none of them CodeBot's); it was left untouched")
 
     @property
@@ -267,23 +262,20 @@ class Store:
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except sqlite3.OperationalError as exc:
-            text = str(exc).lower()
-            if "locked" in text or "busy" in text:
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"metrics store {self.path}: a write broke a constraint ({exc})") from exc
+        except sqlite3.DatabaseError as exc:
+            fault = fault_of(exc)
+            if fault is Fault.LOCKED:
                 raise StoreLockedError(
                     f"the metrics store {self.path} is locked by another writer; waited "
                     f"{self.busy_timeout:g}s (retry later or raise busy_timeout)"
                 ) from exc
-            if "malformed" in text or "not a database" in text:
+            if fault is Fault.DAMAGED:
                 raise StoreCorruptError(
                     f"the metrics store {self.path} is damaged ({exc}); move it aside to start a new one"
                 ) from exc
-            raise StoreError(f"metrics store {self.path}: {exc}") from exc
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(f"metrics store {self.path}: a write broke a constraint ({exc})") from exc
-        except sqlite3.DatabaseError as exc:
-            text = str(exc).lower()
-            if "malformed" in text or "not a database" in text or "encrypted" in text:
+            if fault is Fault.NOT_A_DATABASE:
                 raise StoreCorruptError(
                     f"{self.path} is not a usable SQLite database ({exc}); move it aside to start a new one"
                 ) from exc
@@ -325,40 +317,13 @@ class Store:
         self.close()
 
     def _migrate(self) -> None:
-        # Checked outside a write transaction first, so opening an up-to-date store
-        # never waits for another writer.
         with self._lock, self._errors():
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_versions "
-                "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            found = migrate(self._conn, COMPONENT, SCHEMA_VERSION, MIGRATIONS)
+        if found > SCHEMA_VERSION:
+            raise SchemaError(
+                f"{self.path} holds metrics schema v{found}, newer than v{SCHEMA_VERSION} "
+                "known here; upgrade codebot"
             )
-            row = self._conn.execute(
-                "SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)
-            ).fetchone()
-        if row is not None and row[0] == SCHEMA_VERSION:
-            return
-        with self.transaction() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_versions "
-                "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-            )
-            row = conn.execute(
-                "SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)
-            ).fetchone()
-            current = row[0] if row else 0
-            if current > SCHEMA_VERSION:
-                raise SchemaError(
-                    f"{self.path} holds metrics schema v{current}, newer than v{SCHEMA_VERSION} "
-                    "known here; upgrade codebot"
-                )
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                MIGRATIONS[version](self.db)
-            if current != SCHEMA_VERSION:
-                conn.execute(
-                    "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
-                    "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
-                    (COMPONENT, SCHEMA_VERSION),
-                )
 
     def schema_version(self) -> int:
         """Return the metrics schema version recorded in the store."""

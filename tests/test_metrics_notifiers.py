@@ -32,5 +32,6 @@ def test_format_alert_includes_actions_runbook_and_silence_hint():
     """The text form lists actions and the runbook for a firing alert and omits actions when resolved."""
     text = format_alert(make_alert(), "firing")
     assert text.startswith("FIRING: [CRITICAL] High error rate: scan")
-    assert "- Open the top errors." in text and "Runbook: https://example.org" in text and "/silence 3 1h" in text
+    assert "- Open the top errors." in text and "Runbook: https://example.org" in text
+    assert "python -m metrics silence 3 1h" in text
     assert "Suggested actions" not in format_alert(make_alert(state="resolved"), "resolved")
