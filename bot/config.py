@@ -20,31 +20,27 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.catalog import CATALOG, ROLES, Role
 from bot.exceptions import ConfigError
 
-Role = Literal["user", "power_user", "admin"]
-ROLES: tuple[Role, ...] = ("user", "power_user", "admin")
 
 # The user id the console acts as when the configuration names no admin.
 CONSOLE_USER_ID = 1
 
 
-@cache
 def default_roles() -> Mapping[str, Role]:
-    """Each command's least role as the command table (`bot.commands.COMMANDS`) states it, in its order.
+    """Each command's least role as the catalog (`bot.catalog.CATALOG`) states it, in its order."""
+    return _DEFAULT_ROLES
 
-    Read from the table when first needed: the table holds the handlers, which import this module.
-    """
-    from bot.commands import COMMANDS
 
-    return MappingProxyType({name: command.role for name, command in COMMANDS.items()})
+_DEFAULT_ROLES: Mapping[str, Role] = MappingProxyType(
+    {name: entry.role for name, entry in CATALOG.items()})
 
 
 class BotConfig(BaseModel):

@@ -5,19 +5,17 @@ query goes through a `datasource` variable, so no `__inputs` need mapping. Its
 uid is fixed, so links built here find the imported dashboard once
 `[tool.codebot.metrics] grafana_url` names the Grafana it lives in.
 
-This module imports nothing else from metrics at load time: settings and alerts
-import it to build their links.
+This module imports nothing else from metrics: settings and alerts import it to
+build their links (`metrics.settings.dashboard_links` reads the configured URL).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-if TYPE_CHECKING:
-    from metrics.settings import MetricsSettings
 
 DASHBOARD_UID = "codebot-overview"
 DASHBOARD_TITLE = "CodeBot"
@@ -175,16 +173,3 @@ def links_for(grafana_url: str | None) -> list[DashboardLink]:
         DashboardLink("Grafana: last 24 hours", with_query(url, {"from": "now-24h", "to": "now"})),
         DashboardLink("Grafana: duplication, last 30 days", with_query(url, {"from": "now-30d", "to": "now"})),
     ]
-
-
-def dashboard_links(settings: MetricsSettings | None = None) -> list[DashboardLink]:
-    """Links for the bot's /dashboard: empty unless `grafana_url` is set in [tool.codebot.metrics].
-
-    Without `settings`, they are read from ./pyproject.toml, as `python -m bot` and
-    `python -m metrics` read them.
-    """
-    if settings is None:
-        from metrics.settings import load_settings  # here, not on top: settings imports this module
-
-        settings = load_settings(Path("pyproject.toml"))
-    return links_for(settings.grafana_url)

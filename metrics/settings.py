@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from metrics.alerts import DEFAULT_RULES, Rule
 from metrics.clock import parse_duration
 from metrics.exceptions import ConfigError
-from metrics.grafana import dashboard_url
+from metrics.grafana import DashboardLink, dashboard_url, links_for
 
 
 def _seconds(value: Any) -> float | None:
@@ -143,3 +143,14 @@ def apply_overrides(rules: Sequence[Rule], overrides: Mapping[str, RuleOverride]
             )
         result.append(rule)
     return tuple(result)
+
+
+def dashboard_links(settings: MetricsSettings | None = None) -> list[DashboardLink]:
+    """Links for the bot's /dashboard: empty unless `grafana_url` is set in [tool.codebot.metrics].
+
+    Without `settings`, they are read from ./pyproject.toml, as `python -m bot` and
+    `python -m metrics` read them.
+    """
+    if settings is None:
+        settings = load_settings(Path("pyproject.toml"))
+    return links_for(settings.grafana_url)

@@ -13,7 +13,8 @@ import metrics
 from metrics.clock import ManualClock
 from metrics.exceptions import ConfigError
 from metrics.exposition import export_text
-from metrics.grafana import DASHBOARD_UID, dashboard, dashboard_json, dashboard_links
+from metrics.grafana import DASHBOARD_UID, dashboard, dashboard_json
+from metrics.settings import dashboard_links
 from metrics.notifiers import format_alert
 from metrics.settings import load_settings, settings_from_table
 from metrics.testing import RecordingNotifier, configured

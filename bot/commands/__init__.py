@@ -15,7 +15,7 @@ from typing import NamedTuple
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.config import Role
+from bot.catalog import CATALOG, Role, usage
 from bot.exceptions import ButtonExpiredError
 from bot.guard import Handler
 from bot.render import esc_clip
@@ -27,8 +27,7 @@ ButtonHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, str], Awaitable[Non
 
 
 class Command(NamedTuple):
-    """One command: the least role that may run it, its arguments and what it does (for /help and
-    the menu), and its handler."""
+    """One command: its catalog entry (role, arguments, help) and its handler."""
 
     role: Role
     args: str
@@ -44,14 +43,7 @@ class Button(NamedTuple):
     handler: ButtonHandler
 
 
-def usage(name: str) -> str:
-    """The usage line of a command, e.g. `/errors [window] — top errors, e.g. /errors 24h`."""
-    command = COMMANDS[name]
-    return f"/{name} {command.args}".rstrip() + f" — {command.help}"
-
-
-# The command modules import `usage` from here, so they are imported after it.
-from bot.commands import alerts, index, operations, scan  # noqa: E402
+from bot.commands import alerts, index, operations, scan  # noqa: E402  (after the types above)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -66,25 +58,18 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await send(update, context, help_report(role, [usage(name) for name in config.commands_for(role)]))
 
 
-# name -> command; the order of /help and of the command menus.
-COMMANDS: dict[str, Command] = {
-    "start": Command("user", "", "what this bot does", start),
-    "help": Command("user", "", "the commands you may use", help_command),
-    "status": Command("user", "", "index, requests and alerts at a glance", operations.status),
-    "health": Command("user", "", "database, last scan, disk, GitHub API", operations.health_command),
-    "duplicates": Command("user", "[path-prefix] [top N]", "the largest clone classes of the last scan",
-                          index.duplicates),
-    "dashboard": Command("power_user", "", "status, latency, errors, duplication trend, alerts",
-                         operations.dashboard),
-    "errors": Command("admin", "[window]", "top errors, e.g. /errors 24h", operations.errors),
-    "latency": Command("admin", "[window]", "latency percentiles per operation", operations.latency),
-    "triage": Command("admin", "<request_id|clone_id>", "explain a request, or show a clone in full",
-                      operations.triage),
-    "alerts": Command("admin", "", "open alerts and silences", alerts.alerts),
-    "silence": Command("admin", "<alert_id|rule> <duration>", "hold an alert back, e.g. /silence 3 2h",
-                       alerts.silence),
-    "scan": Command("admin", "[path]", "scan in the background and post the summary", scan.scan),
+# name -> handler, for every command of the catalog.
+HANDLERS: dict[str, Handler] = {
+    "start": start, "help": help_command, "status": operations.status,
+    "health": operations.health_command, "duplicates": index.duplicates,
+    "dashboard": operations.dashboard, "errors": operations.errors,
+    "latency": operations.latency, "triage": operations.triage, "alerts": alerts.alerts,
+    "silence": alerts.silence, "scan": scan.scan,
 }
+# name -> command, in the catalog's order (that of /help and of the command menus).
+COMMANDS: dict[str, Command] = {name: Command(*entry, HANDLERS[name])
+                                for name, entry in CATALOG.items()}
+
 
 # callback data prefix -> button; a button needs the permission of the command that made it.
 BUTTONS: dict[str, Button] = {

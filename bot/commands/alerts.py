@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 import metrics
 from bot.args import MAX_ID, parse_int, parse_span, quoted, span_bounds
-from bot.commands import usage
+from bot.catalog import usage
 from bot.exceptions import ButtonExpiredError, NotFoundError, UsageError
 from bot.replies import say, send
 from bot.views import alerts_report, silenced

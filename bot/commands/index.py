@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.args import MAX_ID, parse_int
-from bot.commands import usage
+from bot.catalog import usage
 from bot.exceptions import ButtonExpiredError, NotFoundError, UsageError
 from bot.render import Report, button
 from bot.replies import say, send

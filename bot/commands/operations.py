@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 import metrics
 from bot import health
 from bot.args import parse_span, quoted, span_bounds
-from bot.commands import usage
+from bot.catalog import usage
 from bot.commands.index import show_clone
 from bot.exceptions import UsageError
 from bot.replies import send
@@ -19,7 +19,7 @@ from bot.services import Services, services
 from bot.views import (
     Overview, dashboard_report, errors_report, health_report, latency_report, status_report, triage_report,
 )
-from metrics.grafana import dashboard_links
+from metrics.settings import dashboard_links
 from metrics.summary import total
 
 CLONE_ID = re.compile(r"^c[0-9a-f]{6,40}$")

@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 
 import metrics
 from bot.args import quoted
-from bot.commands import usage
+from bot.catalog import usage
 from bot.exceptions import UsageError
 from bot.guard import failure_text
 from bot.replies import say, unchanged
