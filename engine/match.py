@@ -225,24 +225,11 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
     first_of, end_of, parent_of = corpus.block_first, corpus.block_end, corpus.block_parent
     cum_lines = [0, *accumulate(corpus.lines)]
     cum_tokens = [0, *accumulate(corpus.tokens)]
-    # Statements that are not whole functions or classes (noise aside): a run
-    # made of some must be bigger (see SNIPPET_FACTOR).
+    # Bare statements (not whole definitions, not noise) make a run a snippet: SNIPPET_FACTOR.
     cum_plain = [0, *accumulate(not (d or n) for d, n in zip(corpus.definition, noise))]
     snippet_tokens = round(min_tokens * SNIPPET_FACTOR)
-    # Seed only from units that repeat, are not noise, and sit in a block big
-    # enough to hold a reportable run: most statements fail one of the three.
-    counts = Counter(renamed)
-    repeated = {key for key, count in counts.items() if 2 <= count <= MAX_BUCKET}
     file_of = corpus.file_of
-    if seed_files is not None:
-        repeated &= {key for key, file in zip(renamed, file_of) if file in seed_files}
-    buckets: dict[int, list[int]] = defaultdict(list)
-    for unit, key in enumerate(renamed):
-        if key in repeated and not noise[unit]:
-            first, end = first_of[unit], end_of[unit]
-            if cum_lines[end] - cum_lines[first] >= min_lines \
-                    and cum_tokens[end] - cum_tokens[first] >= min_tokens:
-                buckets[key].append(unit)
+    repeated, buckets = _seeds(corpus, min_lines, min_tokens, seed_files, cum_lines, cum_tokens)
     seen: set[tuple[int, int]] = set()
     runs: list[tuple[int, int, int]] = []
     for members in buckets.values():
@@ -292,6 +279,30 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
                     continue
                 runs.append((start_a, start_b, length))
     return runs
+
+
+def _seeds(corpus: Corpus, min_lines: int, min_tokens: int, seed_files: set[int] | None,
+           cum_lines: list[int], cum_tokens: list[int]
+           ) -> tuple[set[int], dict[int, list[int]]]:
+    """The renamed hashes to seed matches from, and their units by hash.
+
+    Seed only from units that repeat, are not noise, and sit in a block big
+    enough to hold a reportable run: most statements fail one of the three.
+    """
+    renamed, noise = corpus.renamed, corpus.noise
+    first_of, end_of = corpus.block_first, corpus.block_end
+    counts = Counter(renamed)
+    repeated = {key for key, count in counts.items() if 2 <= count <= MAX_BUCKET}
+    if seed_files is not None:
+        repeated &= {key for key, file in zip(renamed, corpus.file_of) if file in seed_files}
+    buckets: dict[int, list[int]] = defaultdict(list)
+    for unit, key in enumerate(renamed):
+        if key in repeated and not noise[unit]:
+            first, end = first_of[unit], end_of[unit]
+            if cum_lines[end] - cum_lines[first] >= min_lines \
+                    and cum_tokens[end] - cum_tokens[first] >= min_tokens:
+                buckets[key].append(unit)
+    return repeated, buckets
 
 
 def _without_overlaps(corpus: Corpus, starts: list[int], length: int) -> list[int]:

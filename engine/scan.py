@@ -29,7 +29,7 @@ from engine.interrupts import interrupts_held
 from engine.inventory import Inventory, build_corpus, take_inventory
 from engine.plan import plan
 from engine.pool import fingerprint_all
-from engine.records import KeyedClone, ScanRecord, ScanResult, scan_stats
+from engine.records import KeyedClone, ScanRecord, ScanResult, ScanStats, scan_stats
 from engine.store import LastScan, Store, default_db_path, scan_lock
 
 # Called as (phase, done, total): phases "reading", "matching", "storing".
@@ -77,15 +77,11 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
         report("matching", 1, 1)
         accepted = baseline.accepted_of(keyed) if update_baseline else baseline.load(root, store)
         new_keys = baseline.new_keys(keyed, accepted, last.clone_keys if last else frozenset())
-        clones = [c for c, _ in keyed]
         record = ScanRecord(
             root=str(root), request_id=request_id, started_at=started_at,
             settings={"key": _settings_key(settings),
                       "fingerprint_key": settings.fingerprint_key()},
-            file_hashes=tree.file_hashes(),
-            stats=scan_stats(tree.counted(), clones, reused=len(tree.stored),
-                             parsed=len(tree.fresh), skipped=len(tree.skipped),
-                             duration_s=time.perf_counter() - clock),
+            file_hashes=tree.file_hashes(), stats=_stats(tree, keyed, clock),
             results=tree.results, touched=tree.touched, vanished=work.vanished,
             clones=keyed, new_keys=new_keys, reported=reported)
         report("storing", 0, 1)
@@ -97,8 +93,15 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
             baseline.record(root, store, keyed)
         report("storing", 1, 1)
     new_ids = frozenset(c.id for c, k in keyed if k in new_keys)
-    return ScanResult(root, record.stats, tuple(clones), tuple(sorted(tree.skipped)), new_ids,
-                      request_id, scan_id)
+    return ScanResult(root, record.stats, tuple(c for c, _ in keyed),
+                      tuple(sorted(tree.skipped)), new_ids, request_id, scan_id)
+
+
+def _stats(tree: Inventory, keyed: list[KeyedClone], clock: float) -> ScanStats:
+    """The report's figures of a scan that started at `clock` (perf_counter)."""
+    return scan_stats(tree.counted(), [c for c, _ in keyed], reused=len(tree.stored),
+                      parsed=len(tree.fresh), skipped=len(tree.skipped),
+                      duration_s=time.perf_counter() - clock)
 
 
 def _clones(tree: Inventory, store: Store, last: LastScan | None, settings: Settings,
