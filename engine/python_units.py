@@ -80,101 +80,94 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy,
 
     `stream` is `token_stream(source)` when the caller has it already."""
     stream = token_stream(source) if stream is None else stream
-    token_starts, exact_tokens, renamed_tokens = stream.starts, stream.exact, stream.renamed
-    line_starts = [0, *accumulate(map(len, source.splitlines(keepends=True)))]
-    units: list[Unit] = []           # indexed by key, in the order statements end
-    keys_of_blocks: list[tuple[int, list[int]]] = []   # (parent key, unit keys)
-    # Functions for the near-miss detector: (key, first token, stop token, and
-    # the range of blocks made while visiting it — its body, nested included).
-    functions: list[tuple[int, int, int, int, int]] = []
-    report_data = policy.data
+    walk = _StatementWalk(source, stream, policy)
+    _drive(walk.block(tree.body, -1))
+    ordered, blocks, index = _in_block_order(walk.units, walk.keys_of_blocks)
+    near = _near_units(walk.functions, blocks, index)
+    codes = token_codes(stream.renamed)
+    return Fingerprints(tuple(ordered), tuple(blocks), tuple(near), signatures(codes, near), codes)
 
-    def start_of(node: ast.stmt) -> tuple[int, int]:
+
+class _StatementWalk:
+    """One module's walk: a unit per statement, keyed in the order statements start.
+
+    `block` yields its compound statements to `_drive`, which keeps the nesting
+    on a list, not on the interpreter's frames: an `elif` chain nests one `If`
+    per branch, and generated dispatch code has thousands. A compound delegates
+    to its blocks with `yield from` (cheaper than a round trip through
+    `_drive`, and one level deep only)."""
+
+    def __init__(self, source: bytes, stream: TokenStream, policy: NoisePolicy) -> None:
+        self.token_starts, self.exact_tokens, self.renamed_tokens = \
+            stream.starts, stream.exact, stream.renamed
+        self.line_starts = [0, *accumulate(map(len, source.splitlines(keepends=True)))]
+        self.policy = policy
+        self.report_data = policy.data
+        self.units: list[Unit] = []      # indexed by key; a compound's is set when it ends
+        self.keys_of_blocks: list[tuple[int, list[int]]] = []   # (parent key, unit keys)
+        # Functions for the near-miss detector: (key, first token, stop token, and
+        # the range of blocks made while visiting it — its body, nested included).
+        self.functions: list[tuple[int, int, int, int, int]] = []
+
+    def start_of(self, node: ast.stmt) -> tuple[int, int]:
         """Byte offset and line where a statement's text starts (decorators included)."""
         decorators = getattr(node, "decorator_list", None)
         if decorators:
             line = decorators[0].lineno
-            return line_starts[line - 1], line
-        return line_starts[node.lineno - 1] + node.col_offset, node.lineno
+            return self.line_starts[line - 1], line
+        return self.line_starts[node.lineno - 1] + node.col_offset, node.lineno
 
-    def hashes(start: int, end: int) -> tuple[int, int, int]:
-        first = bisect_left(token_starts, start)
-        stop = bisect_left(token_starts, end)
-        return (hash64(SEP.join(exact_tokens[first:stop])),
-                hash64(SEP.join(renamed_tokens[first:stop])), stop - first)
+    def hashes(self, start: int, end: int) -> tuple[int, int, int]:
+        first = bisect_left(self.token_starts, start)
+        stop = bisect_left(self.token_starts, end)
+        return (hash64(SEP.join(self.exact_tokens[first:stop])),
+                hash64(SEP.join(self.renamed_tokens[first:stop])), stop - first)
 
-    # A block yields its compound statements to `_drive`, which keeps the
-    # nesting on a list, not on the interpreter's frames: an `elif` chain
-    # nests one `If` per branch, and generated dispatch code has thousands.
-    # A compound delegates to its blocks with `yield from` (cheaper than a
-    # round trip through `_drive`, and one level deep only).
-    def block(stmts: list[ast.stmt], parent: int) -> _Walk[list[int]]:
+    def block(self, stmts: list[ast.stmt], parent: int) -> _Walk[list[int]]:
         keys: list[int] = []
-        keys_of_blocks.append((parent, keys))
+        self.keys_of_blocks.append((parent, keys))
         for node in stmts:
             if type(node) is ast.Expr and isinstance(node.value, ast.Constant) \
                     and isinstance(node.value.value, str):
                 continue  # a docstring documents, like a comment: no unit, no hash
-            keys.append((yield compound(node)) if type(node) in _COMPOUND else simple(node))
-        if len(keys) >= _REPETITIVE_MIN and not report_data:
-            if len({units[k].renamed for k in keys}) * 3 <= len(keys):
-                for k in keys:
-                    units[k] = units[k]._replace(renamed=units[k].exact)
-        if not report_data:
-            _mark_repeated_runs(keys)
+            keys.append((yield self.compound(node)) if type(node) in _COMPOUND
+                        else self.simple(node))
+        if not self.report_data:
+            _mark_tables(self.units, keys)
         return keys
 
-    def _mark_repeated_runs(keys: list[int]) -> None:
-        """Runs of one statement shape (declarations, registrations) are tables."""
-        start = 0
-        for end in range(1, len(keys) + 1):
-            if end == len(keys) or units[keys[end]].renamed != units[keys[start]].renamed:
-                if end - start >= _REPEATED_RUN:
-                    for k in keys[start:end]:
-                        units[k] = units[k]._replace(renamed=units[k].exact)
-                start = end
-
-    def simple(node: ast.stmt) -> int:
-        exact, renamed, count = hashes(line_starts[node.lineno - 1] + node.col_offset,
-                                       line_starts[node.end_lineno - 1] + node.end_col_offset)
-        if not report_data and _is_data(node):
+    def simple(self, node: ast.stmt) -> int:
+        line_starts = self.line_starts
+        exact, renamed, count = self.hashes(
+            line_starts[node.lineno - 1] + node.col_offset,
+            line_starts[node.end_lineno - 1] + node.end_col_offset)
+        if not self.report_data and _is_data(node):
             renamed = exact
-        noise = _is_noise(node, policy)
-        units.append(Unit(node.lineno, node.end_lineno, exact, renamed,
-                          0 if noise else node.end_lineno - node.lineno + 1,
-                          0 if noise else count, noise))
-        return len(units) - 1
+        noise = _is_noise(node, self.policy)
+        self.units.append(Unit(node.lineno, node.end_lineno, exact, renamed,
+                               0 if noise else node.end_lineno - node.lineno + 1,
+                               0 if noise else count, noise))
+        return len(self.units) - 1
 
-    def compound(node: ast.stmt) -> _Walk[int]:
+    def compound(self, node: ast.stmt) -> _Walk[int]:
+        units, line_starts = self.units, self.line_starts
         key = len(units)
         units.append(None)  # type: ignore[arg-type]  # the key is taken before the children
-        start, start_line = start_of(node)
-        # Each body comes with the header text that opens it: the statement's
-        # own header, then `except ...:` or `case ...:` clauses.
-        bodies: list[tuple[int, list[ast.stmt]]] = []
-        for field in _BODY_FIELDS:
-            stmts = getattr(node, field, None)
-            if stmts:
-                bodies.append((-1, stmts))
-        for position, handler in enumerate(getattr(node, "handlers", ()), 1):
-            bodies.insert(position, (line_starts[handler.lineno - 1] + handler.col_offset,
-                                     handler.body))
-        for case in getattr(node, "cases", ()):
-            pattern = case.pattern
-            bodies.append((line_starts[pattern.lineno - 1] + pattern.col_offset, case.body))
+        start, start_line = self.start_of(node)
+        bodies = _bodies(node, line_starts)
         header_end = min(_body_start(b, line_starts) if h < 0 else h for h, b in bodies)
-        exact, renamed, tokens = hashes(start, header_end)
+        exact, renamed, tokens = self.hashes(start, header_end)
         lines = max(1, bisect_right(line_starts, header_end) - start_line) if tokens else 0
         exact_parts, renamed_parts = array("Q", [exact]), array("Q", [renamed])
-        first_block = len(keys_of_blocks)
+        first_block = len(self.keys_of_blocks)
         for header, stmts in bodies:
             if header >= 0:
-                h_exact, h_renamed, count = hashes(header, _body_start(stmts, line_starts))
+                h_exact, h_renamed, count = self.hashes(header, _body_start(stmts, line_starts))
                 exact_parts.append(h_exact)
                 renamed_parts.append(h_renamed)
                 tokens += count
                 lines += 1
-            for k in (yield from block(stmts, key)):
+            for k in (yield from self.block(stmts, key)):
                 kid = units[k]
                 exact_parts.append(kid.exact)
                 renamed_parts.append(kid.renamed)
@@ -182,18 +175,56 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy,
                 tokens += kid.tokens
             exact_parts.append(0)  # a body ends here
             renamed_parts.append(0)
-        noise = isinstance(node, _FUNCTIONS) and _is_noise_function(node, policy)
+        noise = isinstance(node, _FUNCTIONS) and _is_noise_function(node, self.policy)
         if isinstance(node, _FUNCTIONS) and not noise:
             end = line_starts[node.end_lineno - 1] + node.end_col_offset
-            functions.append((key, bisect_left(token_starts, start), bisect_left(token_starts, end),
-                              first_block, len(keys_of_blocks)))
+            self.functions.append((key, bisect_left(self.token_starts, start),
+                                   bisect_left(self.token_starts, end),
+                                   first_block, len(self.keys_of_blocks)))
         units[key] = Unit(start_line, node.end_lineno,
                           hash64(exact_parts.tobytes()), hash64(renamed_parts.tobytes()),
                           0 if noise else lines, 0 if noise else tokens, noise,
                           isinstance(node, _DEFINITIONS))
         return key
 
-    _drive(block(tree.body, -1))
+
+def _bodies(node: ast.stmt, line_starts: list[int]) -> list[tuple[int, list[ast.stmt]]]:
+    """A compound statement's bodies in source order, each with the offset of the
+    header text that opens it: -1 for the statement's own header (and `else:`,
+    `finally:`), else where its `except ...:` or `case ...:` clause starts."""
+    bodies: list[tuple[int, list[ast.stmt]]] = []
+    for field in _BODY_FIELDS:
+        stmts = getattr(node, field, None)
+        if stmts:
+            bodies.append((-1, stmts))
+    for position, handler in enumerate(getattr(node, "handlers", ()), 1):
+        bodies.insert(position, (line_starts[handler.lineno - 1] + handler.col_offset,
+                                 handler.body))
+    for case in getattr(node, "cases", ()):
+        pattern = case.pattern
+        bodies.append((line_starts[pattern.lineno - 1] + pattern.col_offset, case.body))
+    return bodies
+
+
+def _mark_tables(units: list[Unit], keys: list[int]) -> None:
+    """A block of few distinct shapes, and runs of one statement shape (declarations,
+    registrations), are tables: their renamed hash keeps names and literals."""
+    if len(keys) >= _REPETITIVE_MIN and len({units[k].renamed for k in keys}) * 3 <= len(keys):
+        for k in keys:
+            units[k] = units[k]._replace(renamed=units[k].exact)
+    start = 0
+    for end in range(1, len(keys) + 1):
+        if end == len(keys) or units[keys[end]].renamed != units[keys[start]].renamed:
+            if end - start >= _REPEATED_RUN:
+                for k in keys[start:end]:
+                    units[k] = units[k]._replace(renamed=units[k].exact)
+            start = end
+
+
+def _in_block_order(units: list[Unit], keys_of_blocks: list[tuple[int, list[int]]]
+                    ) -> tuple[list[Unit], list[Block], dict[int, int]]:
+    """The units block by block, the blocks with their parents as unit indexes, and
+    each key's index."""
     index: dict[int, int] = {}
     ordered: list[Unit] = []
     blocks: list[Block] = []
@@ -202,8 +233,14 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy,
         for k in keys:
             index[k] = len(ordered)
             ordered.append(units[k])
-    # Blocks made while visiting a function are consecutive, so its body's
-    # units (nested ones included) are one range of the ordered units.
+    return ordered, blocks, index
+
+
+def _near_units(functions: list[tuple[int, int, int, int, int]], blocks: list[Block],
+                index: dict[int, int]) -> list[NearUnit]:
+    """The functions big enough for the near-miss detector, with their bodies' units.
+    Blocks made while visiting a function are consecutive, so its body's units
+    (nested ones included) are one range of the ordered units."""
     near = []
     for key, token_first, token_stop, block_first, block_stop in functions:
         if block_stop > block_first and token_stop - token_first >= SHINGLE:
@@ -211,8 +248,7 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy,
             sub_first, sub_stop = blocks[block_first].first, last.first + last.count
             if sub_stop > sub_first:
                 near.append(NearUnit(index[key], token_first, token_stop, sub_first, sub_stop))
-    codes = token_codes(renamed_tokens)
-    return Fingerprints(tuple(ordered), tuple(blocks), tuple(near), signatures(codes, near), codes)
+    return near
 
 
 def _drive(walk: _Walk[_T]) -> _T:
