@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from engine.config import Settings
-from engine.fingerprint import _decode, fingerprint_file, unpack_columns
+from engine.fingerprint import fingerprint_file, unpack_columns
 from engine.python_units import NoisePolicy
 from engine.records import PARSED, SKIP_STATUSES, TOKENS, FileResult
 
@@ -301,8 +301,9 @@ def mutate(data: bytes, mutations: Sequence[Mutation]) -> bytes:
 def contract_violations(result: FileResult, data: bytes) -> list[str]:
     """How a file result breaks what the pipeline relies on (empty when it does not):
     a known status, prints exactly when fingerprinted, and prints whose units lie
-    within the file, whose blocks tile the units with parents first, and whose
-    near-miss functions point inside the units and tokens."""
+    within the file's lines as the result counts them (or duplication could pass
+    100%), whose blocks tile the units with parents first, and whose near-miss
+    functions point inside the units and tokens."""
     problems = []
     if result.status not in STATUSES:
         problems.append(f"unknown status {result.status!r}")
@@ -311,25 +312,17 @@ def contract_violations(result: FileResult, data: bytes) -> list[str]:
     if result.lines < 0 or result.tokens < 0:
         problems.append("negative lines or tokens")
     if result.blob is not None:
-        problems += _prints_violations(result.blob, _line_count(data))
+        problems += _prints_violations(result.blob, result.lines)
     return problems
 
 
-def _line_count(data: bytes) -> int | None:
-    """Lines as the parser counts them (\\n, \\r\\n and \\r end one), or None if undecodable."""
-    try:
-        return len(_decode(data, "python").encode("utf-8").splitlines()) or 1
-    except (UnicodeError, LookupError, SyntaxError):
-        return None
-
-
-def _prints_violations(blob: bytes, lines: int | None) -> list[str]:
+def _prints_violations(blob: bytes, lines: int) -> list[str]:
     columns = unpack_columns(blob)
     starts, ends, _, _, weights, tokens, noise, _ = columns.units
     count = len(starts)
     problems = []
     for start, end, weight, token_count, is_noise in zip(starts, ends, weights, tokens, noise):
-        if not 1 <= start <= end or (lines is not None and end > lines):
+        if not 1 <= start <= end <= lines:
             problems.append(f"unit lines {start}-{end} outside 1-{lines}")
         if weight < 0 or token_count < 0 or (is_noise and (weight or token_count)):
             problems.append(f"unit {start}-{end} weighs {weight} lines, {token_count} tokens")

@@ -23,10 +23,10 @@ from engine.python_units import NoisePolicy, python_fingerprints
 from engine.records import PARSED, TOKENS, Block, FileResult, Fingerprints, Unit
 from engine.suppress import MARKER, directives, suppress
 from engine.partial import partial_fingerprints
-from engine.token_units import lexer_fingerprints
+from engine.token_units import lexer_fingerprints, line_count
 
 # Bump when units or hashes change meaning: stored fingerprints are then redone.
-FINGERPRINT_VERSION = 5
+FINGERPRINT_VERSION = 6
 
 _BINARY_SNIFF = 8192
 
@@ -67,6 +67,7 @@ def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
         source = text.encode("utf-8") if language == "python" else b""
     except (UnicodeError, LookupError, SyntaxError) as exc:
         return result("undecodable", _reason(exc), size, mtime_ns, digest, lines)
+    lines = line_count(text)  # as the units count them: a lone \r ends a line too
     if language == "python":
         status, error = PARSED, ""
         try:

@@ -8,6 +8,7 @@ functions here: without a tree there is no structure to follow.
 """
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Container
 from functools import lru_cache, partial
@@ -20,6 +21,7 @@ from pygments.token import Comment, Keyword, Name, Number, String, Text
 from engine.normalize import SEP, TokenStream, hash64, token_stream
 from engine.records import Block, Fingerprints, Unit
 
+_NEWLINE = re.compile(r"\r\n?|\n")  # what ends a line (see `line_count`)
 _IMPORT_WORDS = frozenset({b"import", b"from", b"using", b"package", b"require", b"use", b"include"})
 
 
@@ -69,9 +71,17 @@ def _abstract(kind: object, value: str) -> str:
     return value
 
 
+def line_count(text: str) -> int:
+    """Lines as units number them: a line ends at \\n, \\r\\n or a lone \\r (as Python's
+    tokenizer and editors see it), not at a form feed or U+2028 (as `str.splitlines`
+    would), so no unit lies past the file's last line."""
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return ends + (1 if text and not text.endswith(("\n", "\r")) else 0)
+
+
 def lexer_fingerprints(text: str, language: str) -> Fingerprints:
     """Line units of a non-Python source file, from its pygments lexer."""
-    line_starts = [0, *accumulate(map(len, text.splitlines(keepends=True)))]
+    line_starts = [0, *(match.end() for match in _NEWLINE.finditer(text))]
     by_line: dict[int, tuple[list[bytes], list[bytes]]] = {}
     for index, kind, value in _lexer(language).get_tokens_unprocessed(text):
         if kind in Comment or kind in Text or not value.strip():

@@ -176,18 +176,26 @@ def test_check_exits_with_a_documented_code(repository, data):
 def test_scan_of_hostile_files_succeeds_and_reports_them(tmp_path):
     """The issue's files end to end, in a subprocess: a 500-branch elif chain is
     fingerprinted, nesting past the parser's limit and broken encodings are
-    reported, and the scan exits 0 (1 would mean the gate failed)."""
+    reported, lines ending at a lone CR are counted as the units count them,
+    and the scan exits 0 (1 would mean the gate failed)."""
     files = {
         "dispatch.py": elif_chain(500),
         "deep.py": nested(150, b"with a as b:", [b"pass\n"]),
         "seven.py": b'# coding: utf-7\nx = "+2AA-"\n',
         "late_nul.py": b"x = 1\n" * 2000 + b"y = '\0'\n",
         "crlf.py": elif_chain(300).replace(b"\n", b"\r\n"),
+        "old_mac.py": elif_chain(40).replace(b"\n", b"\r"),  # lines end at a lone CR
+        "old_mac_copy.py": elif_chain(40, b"route").replace(b"\n", b"\r"),
+        "paged.c": b"int g(int a) {\x0c  return a + 1;\x0c}\n" * 40,  # form feeds end no line
     }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     done = run_cli("scan", tmp_path, "--db", tmp_path / "i.db", "--format", "json", "-q")
     assert done.returncode == 0, done.stderr
-    stats = json.loads(done.stdout)["stats"]
+    report = json.loads(done.stdout)
+    stats = report["stats"]
     assert stats["files"] + stats["files_skipped"] == len(files)
     assert stats["files_skipped"] == 1  # the utf-7 file
+    assert 0 < stats["duplication_pct"] <= 100
+    assert {"old_mac.py", "old_mac_copy.py"} in [{f["path"] for f in clone["fragments"]}
+                                                for clone in report["clones"]]
