@@ -20,7 +20,8 @@ import pytest
 from benchmarks.corpus import copy_corpus, default_source
 from engine.config import Settings
 from engine.match import Corpus
-from engine.near import NUM_PERM, candidate_pairs
+from engine.near import candidate_pairs
+from engine.near_sign import NUM_PERM
 from engine.normalize import token_stream
 from engine.python_units import NoisePolicy, python_fingerprints
 from engine.scan import scan

@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 from engine.config import Settings
 from engine.match import Corpus, clone_groups, fragments_of, group_size
-from engine.near import near_groups
+from engine.near import Taken, near_groups
+from engine.near_sign import FileIndex
 from engine.records import Clone, Fragment, KeyedClone
 from engine.sources import FragmentTexts
 from engine.suggest import suggestion
@@ -34,7 +35,7 @@ _POOL_MIN_CLONES = 400
 
 
 def detect(corpus: Corpus, settings: Settings, root: Path,
-           seed_files: set[int] | None = None, previous: Mapping[str, Clone] | None = None,
+           seed_files: set[FileIndex] | None = None, previous: Mapping[str, Clone] | None = None,
            ) -> list[KeyedClone]:
     """Exact, renamed and near-miss clone classes of the corpus, with suggestions.
 
@@ -44,7 +45,7 @@ def detect(corpus: Corpus, settings: Settings, root: Path,
     """
     groups = clone_groups(corpus, settings.min_lines, settings.min_tokens, seed_files)
     pending = []
-    taken = []
+    taken: list[Taken] = []
     for number, group in enumerate(groups):
         fragments = fragments_of(corpus, group)
         _, tokens = group_size(corpus, group)

@@ -18,9 +18,9 @@ from typing import NamedTuple
 
 import xxhash
 
-from engine.near import NearUnit
+from engine.near_sign import NearUnit
 from engine.python_units import NoisePolicy, python_fingerprints
-from engine.records import PARSED, TOKENS, Block, FileResult, Fingerprints, Unit
+from engine.records import Block, FileResult, FileStatus, Fingerprints, Unit
 from engine.suppress import MARKER, directives, suppress
 from engine.partial import partial_fingerprints
 from engine.token_units import lexer_fingerprints, line_count
@@ -39,8 +39,9 @@ def content_hash(data: bytes) -> str:
 def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
                      policy: NoisePolicy) -> FileResult:
     """Read, hash and (if new) fingerprint one file; never raises for bad input."""
-    def result(status: str, error: str = "", size: int = 0, mtime_ns: int = 0, digest: str = "",
-               lines: int = 0, tokens: int = 0, prints: Fingerprints | None = None) -> FileResult:
+    def result(status: FileStatus, error: str = "", size: int = 0, mtime_ns: int = 0,
+               digest: str = "", lines: int = 0, tokens: int = 0,
+               prints: Fingerprints | None = None) -> FileResult:
         return FileResult(path, size, mtime_ns, digest, language, status, lines, tokens, error,
                           None if prints is None else pack(prints))
 
@@ -48,17 +49,18 @@ def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
         with open(path, "rb") as handle:
             stat = os.fstat(handle.fileno())
             if stat.st_size > max_size:
-                return result("too_large", f"{stat.st_size} bytes is over the {max_size}-byte limit",
+                return result(FileStatus.TOO_LARGE,
+                              f"{stat.st_size} bytes is over the {max_size}-byte limit",
                               stat.st_size, stat.st_mtime_ns)
             data = handle.read()
     except OSError as exc:
-        return result("unreadable", exc.strerror or str(exc))
+        return result(FileStatus.UNREADABLE, exc.strerror or str(exc))
     size, mtime_ns = stat.st_size, stat.st_mtime_ns
     digest = content_hash(data)
     if b"\0" in data[:_BINARY_SNIFF]:
-        return result("binary", "contains NUL bytes", size, mtime_ns, digest)
+        return result(FileStatus.BINARY, "contains NUL bytes", size, mtime_ns, digest)
     if digest == known_hash:
-        return result("unchanged", "", size, mtime_ns, digest)
+        return result(FileStatus.UNCHANGED, "", size, mtime_ns, digest)
     lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
     try:
         text = _decode(data, language)
@@ -66,25 +68,25 @@ def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
         # unicode_escape can decode to lone surrogates, which UTF-8 cannot hold.
         source = text.encode("utf-8") if language == "python" else b""
     except (UnicodeError, LookupError, SyntaxError) as exc:
-        return result("undecodable", _reason(exc), size, mtime_ns, digest, lines)
+        return result(FileStatus.UNDECODABLE, _reason(exc), size, mtime_ns, digest, lines)
     lines = line_count(text)  # as the units count them: a lone \r ends a line too
     if language == "python":
-        status, error = PARSED, ""
+        status, error = FileStatus.PARSED, ""
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # invalid escapes in old code are not our report
                 tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             prints, parsed, pieces = partial_fingerprints(source, policy)
-            status, error = TOKENS, (f"does not parse ({_reason(exc)}); {parsed} of {pieces} "
-                                     "top-level statements parsed alone, the rest compared "
-                                     "token by token")
+            status = FileStatus.TOKENS
+            error = (f"does not parse ({_reason(exc)}); {parsed} of {pieces} top-level "
+                     "statements parsed alone, the rest compared token by token")
         else:
             prints = python_fingerprints(source, tree, policy)
             del tree
     else:
         prints = lexer_fingerprints(text, language)
-        status, error = TOKENS, ""
+        status, error = FileStatus.TOKENS, ""
     if MARKER in data:
         prints = suppress(prints, directives(text), f"{path}\0{digest}".encode())
     tokens = _top_level_tokens(prints)

@@ -27,6 +27,7 @@ from typing import Any, Iterable, NamedTuple, Sequence
 
 import xxhash
 
+from engine.near_sign import FileIndex, UnitIndex
 from engine.normalize import hash64
 from engine.records import Fragment
 
@@ -45,7 +46,7 @@ class Corpus:
 
     def __init__(self) -> None:
         self.paths: list[str] = []
-        self.file_of: list[int] = []
+        self.file_of: list[FileIndex] = []
         self.start_line: list[int] = []
         self.end_line: list[int] = []
         self.exact: list[int] = []
@@ -54,19 +55,19 @@ class Corpus:
         self.tokens: list[int] = []
         self.noise: list[int] = []
         self.definition: list[int] = []
-        self.block_first: list[int] = []
-        self.block_end: list[int] = []
-        self.block_parent: list[int] = []
+        self.block_first: list[UnitIndex] = []
+        self.block_end: list[UnitIndex] = []
+        self.block_parent: list[UnitIndex] = []
         # Near-miss units (functions): the unit; in `near_codes`, the index of its
         # file (into `paths` and `codes`, whose entry holds the file's token codes);
         # its token range in those codes; the range of units of its body; and, per
         # file, the MinHash signatures of its near-miss units (uint32 bytes).
-        self.near_unit: list[int] = []
-        self.near_codes: list[int] = []
+        self.near_unit: list[UnitIndex] = []
+        self.near_codes: list[FileIndex] = []
         self.near_token_first: list[int] = []
         self.near_token_stop: list[int] = []
-        self.near_sub_first: list[int] = []
-        self.near_sub_stop: list[int] = []
+        self.near_sub_first: list[UnitIndex] = []
+        self.near_sub_stop: list[UnitIndex] = []
         self.signatures: list[bytes] = []
         self.codes: list[bytes] = []
 
@@ -167,7 +168,7 @@ class CloneGroup(NamedTuple):
 
 
 def clone_groups(corpus: Corpus, min_lines: int, min_tokens: int,
-                 seed_files: set[int] | None = None) -> list[CloneGroup]:
+                 seed_files: set[FileIndex] | None = None) -> list[CloneGroup]:
     """All clone classes of exact and renamed copies, biggest first, nested ones dropped.
 
     With `seed_files` (indexes into `corpus.paths`), only classes with a fragment
@@ -220,7 +221,7 @@ def _weights(corpus: Corpus):
 
 
 def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
-                   seed_files: set[int] | None = None) -> list[tuple[int, int, int]]:
+                   seed_files: set[FileIndex] | None = None) -> list[tuple[int, int, int]]:
     renamed, noise = corpus.renamed, corpus.noise
     first_of, end_of, parent_of = corpus.block_first, corpus.block_end, corpus.block_parent
     cum_lines = [0, *accumulate(corpus.lines)]
@@ -281,7 +282,7 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
     return runs
 
 
-def _seeds(corpus: Corpus, min_lines: int, min_tokens: int, seed_files: set[int] | None,
+def _seeds(corpus: Corpus, min_lines: int, min_tokens: int, seed_files: set[FileIndex] | None,
            cum_lines: list[int], cum_tokens: list[int]
            ) -> tuple[set[int], dict[int, list[int]]]:
     """The renamed hashes to seed matches from, and their units by hash.

@@ -1,16 +1,13 @@
-"""Near-miss clones: functions copied, renamed and then edited.
+"""Near-miss clones: functions copied, renamed and then edited — the matching side.
 
-Per function (in the pool, when its file is fingerprinted):
-- a MinHash signature of the set of its statements' renamed hashes, computed
-  for all functions of a file in a few numpy calls with datasketch's
-  permutations (`MinHash(...).permutations`, affine32 scheme);
-- its renamed tokens as one byte each (`token_codes`), for the alignment.
-At match time:
-1. LSH: the signatures are cut into bands (`_optimal_param` of datasketch for a
-   Jaccard threshold of 0.4 — a copy with 30% of its lines edited keeps about
-   half of its statements) and every band is bucketed at once with numpy;
-   functions sharing a bucket are candidates. Buckets over a size limit and
-   candidates beyond the best few per function (by estimated Jaccard) are
+Each function's renamed tokens (one byte each) and MinHash signature of its
+token shingles are made per file in the pool (`engine.near_sign`). At match time:
+1. LSH: the signatures are cut into bands (the layout `near_sign.parameters`
+   takes from datasketch's `_optimal_param` for a Jaccard threshold of
+   LSH_THRESHOLD = 0.35 — lower than verification asks, as one edited token
+   changes every shingle over it) and every band is bucketed at once with
+   numpy; functions sharing a bucket are candidates. Buckets over a size limit
+   and candidates beyond the best few per function (by estimated Jaccard) are
    dropped, so verification stays bounded on large trees.
 2. Verification: the longest common subsequence of the two token-code strings,
    with a bit-parallel algorithm over Python ints (one big-int step per token,
@@ -18,14 +15,16 @@ At match time:
 3. Pairs at or above the threshold form classes in which every pair passes;
    fragments are trimmed to the statements that align (leading and trailing
    body statements with no counterpart are cut).
+
+Three index spaces meet here, named by `near_sign`'s NewTypes: `NearIndex`
+(a row of the near-unit columns and of the signature matrix), `UnitIndex` (a
+corpus unit) and `FileIndex` (a corpus file).
 """
 from __future__ import annotations
 
-import keyword
 from collections import defaultdict
-from functools import lru_cache
-from itertools import combinations, repeat
-from typing import TYPE_CHECKING, NamedTuple, Sequence
+from itertools import combinations
+from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
 # numpy is imported inside the functions that use it: it loads in 0.1 s, which
 # only scans that do near-miss work should pay (an unchanged rescan does none).
@@ -33,11 +32,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 from engine.match import SNIPPET_FACTOR, Corpus, outermost
+from engine.near_sign import NUM_PERM, FileIndex, NearIndex, UnitIndex, parameters
 from engine.normalize import hash64
 
-NUM_PERM = 64
-SHINGLE = 5
-LSH_THRESHOLD = 0.35
 # A band bucket holding more functions than this is a common shape (tiny
 # wrappers, test boilerplate): pairing them all costs its size squared.
 MAX_BAND_BUCKET = 24
@@ -45,81 +42,9 @@ MAX_BAND_BUCKET = 24
 MAX_CANDIDATES = 3
 _MIN_ESTIMATE = 0.3
 
-_OPERATORS = ("( ) [ ] { } , : . ; @ = -> += -= *= /= //= %= @= &= |= ^= >>= <<= **= "
-              "+ - * / // % ** << >> & | ^ ~ := < > <= >= == != ! ... ` $ ?").split()
-_VOCABULARY = {token.encode(): code for code, token in
-               enumerate([*keyword.kwlist, *_OPERATORS, "v", '"', "0"], start=1)}
-_OTHER = 255
-
-
-class _Parameters(NamedTuple):
-    bands: int
-    rows: int
-    perm_a: np.ndarray
-    perm_b: np.ndarray
-
-
-@lru_cache(maxsize=1)
-def parameters() -> _Parameters:
-    """datasketch's permutations and band layout, made once per process.
-
-    Importing datasketch costs about a second (it loads scipy), so it happens
-    here, when near-miss work is first needed — a scan that reuses everything
-    never pays it; a scan that parses calls this before forking its pool.
-    """
-    import numpy as np
-    from datasketch import MinHash
-    from datasketch.lsh import _optimal_param
-
-    bands, rows = _optimal_param(LSH_THRESHOLD, NUM_PERM, 0.5, 0.5)
-    perm_a, perm_b = (np.asarray(p, dtype=np.uint32) for p in
-                      MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations)
-    return _Parameters(bands, rows, perm_a, perm_b)
-
-
-class NearUnit(NamedTuple):
-    """A function that can be a near-miss copy: its unit, token range and statements.
-
-    `sub_first`..`sub_stop` are the units of its body (nested ones included),
-    `token_first`..`token_stop` its tokens, all indexes within its file.
-    """
-
-    unit: int
-    token_first: int
-    token_stop: int
-    sub_first: int
-    sub_stop: int
-
-
-def token_codes(renamed: Sequence[bytes]) -> bytes:
-    """One byte per renamed token (keywords and operators keep their identity)."""
-    return bytes(map(_VOCABULARY.get, renamed, repeat(_OTHER)))
-
-
-def signatures(codes: bytes, near: Sequence[NearUnit]) -> bytes:
-    """MinHash signatures (NUM_PERM uint32 each) of each near unit's token shingles.
-
-    A shingle is SHINGLE consecutive renamed tokens: an edited statement keeps
-    most of its shingles, so an edited copy keeps a high Jaccard similarity.
-    """
-    import numpy as np
-    near = [n for n in near if n.token_stop - n.token_first >= SHINGLE]
-    if not near:
-        return b""
-    tokens = np.frombuffer(codes, dtype=np.uint8).astype(np.uint64)
-    count = len(tokens) - SHINGLE + 1
-    packed = np.zeros(count, dtype=np.uint64)
-    for offset in range(SHINGLE):
-        packed |= tokens[offset:offset + count] << np.uint64(8 * offset)
-    hashed = ((packed * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)).astype(np.uint32)
-    lengths = [n.token_stop - n.token_first - SHINGLE + 1 for n in near]
-    index = np.concatenate([np.arange(n.token_first, n.token_first + size)
-                            for n, size in zip(near, lengths)])
-    offsets = np.cumsum([0] + lengths[:-1])
-    params = parameters()
-    permuted = hashed[index][:, None] * params.perm_a + params.perm_b  # uint32 arithmetic wraps
-    return np.minimum.reduceat(permuted, offsets, axis=0).astype(np.uint32).tobytes()
-
+# A fragment of an exact or renamed clone already reported: (file, start line,
+# end line, clone number). A near pair inside two fragments of one is no news.
+Taken = tuple[FileIndex, int, int, int]
 
 _BIT_TABLES = [bytes(0x31 if code == byte else 0x30 for byte in range(256)) for code in range(256)]
 
@@ -158,14 +83,15 @@ def similarity(a: bytes, b: bytes) -> float:
 class NearPair(NamedTuple):
     """Two near units (indexes into the corpus' near columns) and their similarity."""
 
-    first: int
-    second: int
+    first: NearIndex
+    second: NearIndex
     similarity: float
 
 
 def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray,
                     seeds: np.ndarray | None = None) -> np.ndarray:
-    """Pairs (i, j), i < j, of eligible rows sharing an LSH band bucket: an (n, 2) array.
+    """Pairs (i, j), i < j, of eligible rows (near indexes) sharing an LSH band bucket:
+    an (n, 2) array.
 
     With `seeds` (a mask), only buckets holding a seed row are paired — the
     cost is then a hash of every row per band, with no sort of them all.
@@ -221,7 +147,8 @@ def best_candidates(pairs: np.ndarray, sigs: np.ndarray) -> np.ndarray:
     return pairs[np.unique(index[rank < MAX_CANDIDATES])]
 
 
-def cliques(pairs: list[NearPair], verify) -> list[tuple[tuple[int, ...], float]]:
+def cliques(pairs: list[NearPair], verify: Callable[[NearIndex, NearIndex], float | None]
+            ) -> list[tuple[tuple[NearIndex, ...], float]]:
     """Classes in which every two members pass `verify(a, b) -> similarity or None`.
 
     Greedy: the most similar pair opens a class; a member joins a class when it
@@ -229,15 +156,15 @@ def cliques(pairs: list[NearPair], verify) -> list[tuple[tuple[int, ...], float]
     """
     scores = {(p.first, p.second): p.similarity for p in pairs}
 
-    def score(a: int, b: int) -> float | None:
+    def score(a: NearIndex, b: NearIndex) -> float | None:
         key = (a, b) if a < b else (b, a)
         if key not in scores:
             scores[key] = verify(*key)
         return scores[key]
 
-    classes: list[list[int]] = []
+    classes: list[list[NearIndex]] = []
     lowest: list[float] = []
-    home: dict[int, int] = {}
+    home: dict[NearIndex, int] = {}  # member -> its class
     for pair in sorted(pairs, key=lambda p: -p.similarity):
         a, b = pair.first, pair.second
         if a in home and b in home:
@@ -272,13 +199,13 @@ class NearGroup(NamedTuple):
 
     key: int
     similarity: float
-    fragments: tuple[tuple[int, int], ...]
+    fragments: tuple[tuple[UnitIndex, UnitIndex], ...]
     tokens: int
 
 
 def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: float,
-                taken: Sequence[tuple[int, int, int, int]] = (),
-                seed_files: set[int] | None = None) -> list[NearGroup]:
+                taken: Sequence[Taken] = (),
+                seed_files: set[FileIndex] | None = None) -> list[NearGroup]:
     """Near-miss clone classes of the corpus' functions.
 
     `taken` holds the exact and renamed fragments already reported, as
@@ -290,7 +217,6 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
     if count < 2:
         return []
     sigs = np.frombuffer(b"".join(corpus.signatures), dtype=np.uint32).reshape(count, NUM_PERM)
-    units = np.asarray(corpus.near_unit, dtype=np.int64)
 
     def column(values: list[int], dtype: type = np.int64) -> np.ndarray:
         return np.fromiter(map(values.__getitem__, corpus.near_unit), dtype=dtype, count=count)
@@ -307,20 +233,17 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
     pairs = candidate_pairs(sigs, eligible, seeds)
     if len(pairs):
         a, b = pairs[:, 0], pairs[:, 1]
-        sub_first = np.asarray(corpus.near_sub_first)
-        sub_stop = np.asarray(corpus.near_sub_stop)
-        nested = (files[a] == files[b]) & (sub_first[a] <= units[b]) & (units[b] < sub_stop[a]) \
-            | (files[a] == files[b]) & (sub_first[b] <= units[a]) & (units[a] < sub_stop[b])
         sizes = np.minimum(tokens[a], tokens[b]) / np.maximum(tokens[a], tokens[b])
-        keep = (renamed[a] != renamed[b]) & ~nested & (sizes >= threshold / (2 - threshold))
+        keep = (renamed[a] != renamed[b]) & ~_nested(corpus, pairs, files) \
+            & (sizes >= threshold / (2 - threshold))
         if seeds is not None:
             keep &= seeds[a] | seeds[b]
         pairs = best_candidates(pairs[keep], sigs)
 
-    def codes(n: int) -> bytes:
+    def codes(n: NearIndex) -> bytes:
         return corpus.codes[corpus.near_codes[n]][corpus.near_token_first[n]:corpus.near_token_stop[n]]
 
-    def verify(x: int, y: int) -> float | None:
+    def verify(x: NearIndex, y: NearIndex) -> float | None:
         if _overlapping(corpus, x, y):
             return None  # a function and one nested in it are not copies of each other
         score = similarity(codes(x), codes(y))
@@ -341,7 +264,18 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
     return _drop_nested_groups(corpus, groups)
 
 
-def _may_reach(corpus: Corpus, pairs: np.ndarray, threshold: float, codes) -> np.ndarray:
+def _nested(corpus: Corpus, pairs: np.ndarray, files: np.ndarray) -> np.ndarray:
+    """Which pairs are a function and one nested in its body (a mask)."""
+    import numpy as np
+    units = np.asarray(corpus.near_unit, dtype=np.int64)
+    sub_first, sub_stop = np.asarray(corpus.near_sub_first), np.asarray(corpus.near_sub_stop)
+    a, b = pairs[:, 0], pairs[:, 1]
+    return (files[a] == files[b]) & ((sub_first[a] <= units[b]) & (units[b] < sub_stop[a])
+                                     | (sub_first[b] <= units[a]) & (units[a] < sub_stop[b]))
+
+
+def _may_reach(corpus: Corpus, pairs: np.ndarray, threshold: float,
+               codes: Callable[[NearIndex], bytes]) -> np.ndarray:
     """A cheap bound first: the LCS cannot exceed the shared multiset of token codes,
     so pairs whose bound is under the threshold skip the alignment (about a third)."""
     import numpy as np
@@ -361,20 +295,22 @@ def _may_reach(corpus: Corpus, pairs: np.ndarray, threshold: float, codes) -> np
     return bound >= threshold
 
 
-def _overlapping(corpus: Corpus, x: int, y: int) -> bool:
+def _overlapping(corpus: Corpus, x: NearIndex, y: NearIndex) -> bool:
     a, b = corpus.near_unit[x], corpus.near_unit[y]
     return corpus.file_of[a] == corpus.file_of[b] and \
         corpus.start_line[a] <= corpus.end_line[b] and corpus.start_line[b] <= corpus.end_line[a]
 
 
-def _spans_by_file(taken: Sequence[tuple[int, int, int, int]]) -> dict[int, list[tuple[int, int, int]]]:
-    spans: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+def _spans_by_file(taken: Sequence[Taken]) -> dict[FileIndex, list[tuple[int, int, int]]]:
+    """Per file, the (start line, end line, clone number) of each taken fragment."""
+    spans: dict[FileIndex, list[tuple[int, int, int]]] = defaultdict(list)
     for file, start, end, clone in taken:
         spans[file].append((start, end, clone))
     return spans
 
 
-def _inside_one_clone(corpus: Corpus, spans, x: int, y: int) -> bool:
+def _inside_one_clone(corpus: Corpus, spans: dict[FileIndex, list[tuple[int, int, int]]],
+                      x: NearIndex, y: NearIndex) -> bool:
     """Both functions lie in two different fragments of one reported clone."""
     holders = []
     for n in (x, y):
@@ -384,8 +320,8 @@ def _inside_one_clone(corpus: Corpus, spans, x: int, y: int) -> bool:
     return any(c1 == c2 and f1 != f2 for c1, f1 in holders[0] for c2, f2 in holders[1])
 
 
-def _trimmed(corpus: Corpus, members: tuple[int, ...],
-             min_lines: int) -> tuple[tuple[int, int], ...]:
+def _trimmed(corpus: Corpus, members: tuple[NearIndex, ...],
+             min_lines: int) -> tuple[tuple[UnitIndex, UnitIndex], ...]:
     """Each member's fragment (first unit, last unit): its function, less the leading or
     trailing body statements that were added to it — statements with no counterpart
     in the other members, at an end where every other member's statement has one.
@@ -423,7 +359,7 @@ def _trimmed(corpus: Corpus, members: tuple[int, ...],
 
 def _drop_nested_groups(corpus: Corpus, groups: list[NearGroup]) -> list[NearGroup]:
     """Drop a class each of whose fragments lies in a different fragment of a bigger one."""
-    def spans(group: NearGroup) -> list[tuple[int, int, int]]:
+    def spans(group: NearGroup) -> list[tuple[FileIndex, int, int]]:
         return [(corpus.file_of[first], corpus.start_line[first], corpus.end_line[last])
                 for first, last in group.fragments]
 

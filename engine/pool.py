@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator
 
 from engine.fingerprint import fingerprint_file
-from engine.near import parameters
+from engine.near_sign import parameters
 from engine.records import FileResult, Job
 
 # Below this many files to read, starting worker processes costs more than it saves.

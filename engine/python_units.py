@@ -22,10 +22,12 @@ import ast
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Generator
-from itertools import accumulate
+from functools import partial
+from itertools import accumulate, chain, groupby
+from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
-from engine.near import SHINGLE, NearUnit, signatures, token_codes
+from engine.near_sign import SHINGLE, NearUnit, signatures, token_codes
 from engine.normalize import SEP, TokenStream, hash64, token_stream
 from engine.records import Block, Fingerprints, Unit
 
@@ -80,86 +82,122 @@ def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy,
 
     `stream` is `token_stream(source)` when the caller has it already."""
     stream = token_stream(source) if stream is None else stream
-    walk = _StatementWalk(source, stream, policy)
-    _drive(walk.block(tree.body, -1))
-    ordered, blocks, index = _in_block_order(walk.units, walk.keys_of_blocks)
-    near = _near_units(walk.functions, blocks, index)
-    codes = token_codes(stream.renamed)
-    return Fingerprints(tuple(ordered), tuple(blocks), tuple(near), signatures(codes, near), codes)
+    return _UnitBuilder(source, stream, policy).fingerprints(tree)
 
 
-class _StatementWalk:
-    """One module's walk: a unit per statement, keyed in the order statements start.
+# A statement's unit before its block closes: `Unit`'s fields, in order. Only the
+# block, once it has seen all its statements, knows whether a statement is a row
+# of a table written as code (see `_tables`), which changes its renamed hash.
+_Row = tuple[int, int, int, int, int, int, bool, bool]
+_TOP: tuple[int, int] = (-1, -1)  # where the module's own block sits: nowhere
+# A Unit from a row of all its fields, in C (`Unit._make` checks the length in Python).
+_make_unit = partial(tuple.__new__, Unit)
+_EXACT, _RENAMED = attrgetter("exact"), attrgetter("renamed")
+_LINES, _TOKENS = attrgetter("lines"), attrgetter("tokens")
+
+
+class _Function(NamedTuple):
+    """A function the near-miss detector may compare: its token range, and the blocks
+    opened while walking it (its bodies first)."""
+
+    token_first: int
+    token_stop: int
+    block_first: int
+    block_stop: int
+
+
+class _UnitBuilder:
+    """One walk over a module's statements that makes each unit once, as its block closes.
 
     `block` yields its compound statements to `_drive`, which keeps the nesting
     on a list, not on the interpreter's frames: an `elif` chain nests one `If`
     per branch, and generated dispatch code has thousands. A compound delegates
-    to its blocks with `yield from` (cheaper than a round trip through
-    `_drive`, and one level deep only)."""
+    to its blocks with `yield from` (cheaper than a round trip through `_drive`,
+    and one level deep only). Blocks are numbered in the order they open; a
+    compound's unit is known by its block number and position there until all
+    blocks are closed and laid out one after another.
+    """
 
     def __init__(self, source: bytes, stream: TokenStream, policy: NoisePolicy) -> None:
-        self.token_starts, self.exact_tokens, self.renamed_tokens = \
-            stream.starts, stream.exact, stream.renamed
         self.line_starts = [0, *accumulate(map(len, source.splitlines(keepends=True)))]
+        self.token_starts = stream.starts
+        self.exact_tokens = stream.exact
+        self.renamed_tokens = stream.renamed
         self.policy = policy
-        self.report_data = policy.data
-        self.units: list[Unit] = []      # indexed by key; a compound's is set when it ends
-        self.keys_of_blocks: list[tuple[int, list[int]]] = []   # (parent key, unit keys)
-        # Functions for the near-miss detector: (key, first token, stop token, and
-        # the range of blocks made while visiting it — its body, nested included).
-        self.functions: list[tuple[int, int, int, int, int]] = []
+        self.tables = not policy.data  # data is kept from matching as renamed
+        self.parents: list[tuple[int, int]] = []  # per block: its compound's block and position
+        self.block_units: list[list[Unit]] = []  # per block: its units, once it is closed
+        self.functions: list[_Function] = []
 
-    def start_of(self, node: ast.stmt) -> tuple[int, int]:
-        """Byte offset and line where a statement's text starts (decorators included)."""
-        decorators = getattr(node, "decorator_list", None)
-        if decorators:
-            line = decorators[0].lineno
-            return self.line_starts[line - 1], line
-        return self.line_starts[node.lineno - 1] + node.col_offset, node.lineno
+    def fingerprints(self, tree: ast.Module) -> Fingerprints:
+        """Walk the module, then lay its blocks out in the order they opened."""
+        _drive(self.block(tree.body, _TOP))
+        firsts = list(accumulate(map(len, self.block_units), initial=0))
+        # A compound's index is one int object for all its bodies' blocks and its near
+        # unit: marshal packs shared objects as references, so the blob stays the same.
+        index = {_TOP: -1}
+        blocks = tuple(Block(index.setdefault(at, firsts[at[0]] + at[1]), first, len(units))
+                       for at, first, units in zip(self.parents, firsts, self.block_units))
+        # Blocks opened while walking a function are consecutive, the first its
+        # body: its unit is that block's parent, and its body's units (nested ones
+        # included) are one range of the laid-out units.
+        near = []
+        for token_first, token_stop, block_first, block_stop in self.functions:
+            if block_stop > block_first and token_stop - token_first >= SHINGLE:
+                last = blocks[block_stop - 1]
+                sub_first, sub_stop = blocks[block_first].first, last.first + last.count
+                if sub_stop > sub_first:
+                    near.append(NearUnit(blocks[block_first].parent, token_first, token_stop,
+                                         sub_first, sub_stop))
+        codes = token_codes(self.renamed_tokens)
+        return Fingerprints(tuple(chain.from_iterable(self.block_units)), blocks, tuple(near),
+                            signatures(codes, near), codes)
 
     def hashes(self, start: int, end: int) -> tuple[int, int, int]:
+        """Exact and renamed hashes and token count of the source bytes [start, end)."""
         first = bisect_left(self.token_starts, start)
         stop = bisect_left(self.token_starts, end)
         return (hash64(SEP.join(self.exact_tokens[first:stop])),
                 hash64(SEP.join(self.renamed_tokens[first:stop])), stop - first)
 
-    def block(self, stmts: list[ast.stmt], parent: int) -> _Walk[list[int]]:
-        keys: list[int] = []
-        self.keys_of_blocks.append((parent, keys))
+    def block(self, stmts: list[ast.stmt], parent: tuple[int, int]) -> _Walk[list[Unit]]:
+        """The units of one body, made when all its statements have been walked."""
+        number = len(self.block_units)
+        units: list[Unit] = []
+        self.parents.append(parent)
+        self.block_units.append(units)
+        rows: list[_Row] = []
         for node in stmts:
-            if type(node) is ast.Expr and isinstance(node.value, ast.Constant) \
+            kind = type(node)
+            if kind is ast.Expr and isinstance(node.value, ast.Constant) \
                     and isinstance(node.value.value, str):
                 continue  # a docstring documents, like a comment: no unit, no hash
-            keys.append((yield self.compound(node)) if type(node) in _COMPOUND
+            rows.append((yield self.compound(node, (number, len(rows)))) if kind in _COMPOUND
                         else self.simple(node))
-        if not self.report_data:
-            _mark_tables(self.units, keys)
-        return keys
+        units.extend(_settle(rows) if self.tables else map(_make_unit, rows))
+        return units
 
-    def simple(self, node: ast.stmt) -> int:
+    def simple(self, node: ast.stmt) -> _Row:
         line_starts = self.line_starts
-        exact, renamed, count = self.hashes(
-            line_starts[node.lineno - 1] + node.col_offset,
-            line_starts[node.end_lineno - 1] + node.end_col_offset)
-        if not self.report_data and _is_data(node):
+        exact, renamed, count = self.hashes(line_starts[node.lineno - 1] + node.col_offset,
+                                            line_starts[node.end_lineno - 1] + node.end_col_offset)
+        if self.tables and _is_data(node):
             renamed = exact
         noise = _is_noise(node, self.policy)
-        self.units.append(Unit(node.lineno, node.end_lineno, exact, renamed,
-                               0 if noise else node.end_lineno - node.lineno + 1,
-                               0 if noise else count, noise))
-        return len(self.units) - 1
+        return (node.lineno, node.end_lineno, exact, renamed,
+                0 if noise else node.end_lineno - node.lineno + 1, 0 if noise else count, noise,
+                False)
 
-    def compound(self, node: ast.stmt) -> _Walk[int]:
-        units, line_starts = self.units, self.line_starts
-        key = len(units)
-        units.append(None)  # type: ignore[arg-type]  # the key is taken before the children
-        start, start_line = self.start_of(node)
+    def compound(self, node: ast.stmt, at: tuple[int, int]) -> _Walk[_Row]:
+        """A compound statement's row: hashes over its headers and its bodies' units."""
+        line_starts = self.line_starts
+        start, start_line = _start_of(node, line_starts)
         bodies = _bodies(node, line_starts)
         header_end = min(_body_start(b, line_starts) if h < 0 else h for h, b in bodies)
         exact, renamed, tokens = self.hashes(start, header_end)
         lines = max(1, bisect_right(line_starts, header_end) - start_line) if tokens else 0
         exact_parts, renamed_parts = array("Q", [exact]), array("Q", [renamed])
-        first_block = len(self.keys_of_blocks)
+        first_block = len(self.block_units)
         for header, stmts in bodies:
             if header >= 0:
                 h_exact, h_renamed, count = self.hashes(header, _body_start(stmts, line_starts))
@@ -167,30 +205,63 @@ class _StatementWalk:
                 renamed_parts.append(h_renamed)
                 tokens += count
                 lines += 1
-            for k in (yield from self.block(stmts, key)):
-                kid = units[k]
-                exact_parts.append(kid.exact)
-                renamed_parts.append(kid.renamed)
-                lines += kid.lines
-                tokens += kid.tokens
+            kids: list[Unit] = yield from self.block(stmts, at)
+            exact_parts.extend(map(_EXACT, kids))
+            renamed_parts.extend(map(_RENAMED, kids))
+            lines += sum(map(_LINES, kids))
+            tokens += sum(map(_TOKENS, kids))
             exact_parts.append(0)  # a body ends here
             renamed_parts.append(0)
-        noise = isinstance(node, _FUNCTIONS) and _is_noise_function(node, self.policy)
-        if isinstance(node, _FUNCTIONS) and not noise:
+        function = isinstance(node, _FUNCTIONS)
+        noise = function and _is_noise_function(node, self.policy)
+        if function and not noise:
             end = line_starts[node.end_lineno - 1] + node.end_col_offset
-            self.functions.append((key, bisect_left(self.token_starts, start),
-                                   bisect_left(self.token_starts, end),
-                                   first_block, len(self.keys_of_blocks)))
-        units[key] = Unit(start_line, node.end_lineno,
-                          hash64(exact_parts.tobytes()), hash64(renamed_parts.tobytes()),
-                          0 if noise else lines, 0 if noise else tokens, noise,
-                          isinstance(node, _DEFINITIONS))
-        return key
+            self.functions.append(_Function(bisect_left(self.token_starts, start),
+                                            bisect_left(self.token_starts, end),
+                                            first_block, len(self.block_units)))
+        return (start_line, node.end_lineno, hash64(exact_parts.tobytes()),
+                hash64(renamed_parts.tobytes()), 0 if noise else lines, 0 if noise else tokens,
+                noise, isinstance(node, _DEFINITIONS))
+
+
+def _settle(rows: list[_Row]) -> list[Unit]:
+    """A closed block's units: a table written as code keeps its literals and names
+    (its renamed hash is its exact one), so two tables match only when equal."""
+    tables = _tables([row[3] for row in rows]) if len(rows) >= _REPEATED_RUN else None
+    if tables is None:
+        return list(map(_make_unit, rows))
+    return [_make_unit(row[:3] + row[2:3] + row[4:] if table else row)
+            for row, table in zip(rows, tables)]
+
+
+def _tables(renamed: list[int]) -> list[bool] | None:
+    """Which statements of a block, by their renamed hashes, are rows of a table: all of
+    a block of few distinct shapes (a registration table written as calls), else runs
+    of one shape (declarations); None when there are none."""
+    distinct = len(set(renamed))
+    if distinct == len(renamed):
+        return None  # no two statements alike: the common case, decided in C
+    if len(renamed) >= _REPETITIVE_MIN and distinct * 3 <= len(renamed):
+        return [True] * len(renamed)
+    tables: list[bool] = []
+    for _, run in groupby(renamed):
+        size = len(list(run))
+        tables += [size >= _REPEATED_RUN] * size
+    return tables if any(tables) else None
+
+
+def _start_of(node: ast.stmt, line_starts: list[int]) -> tuple[int, int]:
+    """Byte offset and line where a statement's text starts (decorators included)."""
+    decorators = getattr(node, "decorator_list", None)
+    if decorators:
+        line = decorators[0].lineno
+        return line_starts[line - 1], line
+    return line_starts[node.lineno - 1] + node.col_offset, node.lineno
 
 
 def _bodies(node: ast.stmt, line_starts: list[int]) -> list[tuple[int, list[ast.stmt]]]:
     """A compound statement's bodies in source order, each with the offset of the
-    header text that opens it: -1 for the statement's own header (and `else:`,
+    header that opens it: -1 for the statement's own header (and `else:`,
     `finally:`), else where its `except ...:` or `case ...:` clause starts."""
     bodies: list[tuple[int, list[ast.stmt]]] = []
     for field in _BODY_FIELDS:
@@ -204,51 +275,6 @@ def _bodies(node: ast.stmt, line_starts: list[int]) -> list[tuple[int, list[ast.
         pattern = case.pattern
         bodies.append((line_starts[pattern.lineno - 1] + pattern.col_offset, case.body))
     return bodies
-
-
-def _mark_tables(units: list[Unit], keys: list[int]) -> None:
-    """A block of few distinct shapes, and runs of one statement shape (declarations,
-    registrations), are tables: their renamed hash keeps names and literals."""
-    if len(keys) >= _REPETITIVE_MIN and len({units[k].renamed for k in keys}) * 3 <= len(keys):
-        for k in keys:
-            units[k] = units[k]._replace(renamed=units[k].exact)
-    start = 0
-    for end in range(1, len(keys) + 1):
-        if end == len(keys) or units[keys[end]].renamed != units[keys[start]].renamed:
-            if end - start >= _REPEATED_RUN:
-                for k in keys[start:end]:
-                    units[k] = units[k]._replace(renamed=units[k].exact)
-            start = end
-
-
-def _in_block_order(units: list[Unit], keys_of_blocks: list[tuple[int, list[int]]]
-                    ) -> tuple[list[Unit], list[Block], dict[int, int]]:
-    """The units block by block, the blocks with their parents as unit indexes, and
-    each key's index."""
-    index: dict[int, int] = {}
-    ordered: list[Unit] = []
-    blocks: list[Block] = []
-    for parent, keys in keys_of_blocks:
-        blocks.append(Block(index[parent] if parent >= 0 else -1, len(ordered), len(keys)))
-        for k in keys:
-            index[k] = len(ordered)
-            ordered.append(units[k])
-    return ordered, blocks, index
-
-
-def _near_units(functions: list[tuple[int, int, int, int, int]], blocks: list[Block],
-                index: dict[int, int]) -> list[NearUnit]:
-    """The functions big enough for the near-miss detector, with their bodies' units.
-    Blocks made while visiting a function are consecutive, so its body's units
-    (nested ones included) are one range of the ordered units."""
-    near = []
-    for key, token_first, token_stop, block_first, block_stop in functions:
-        if block_stop > block_first and token_stop - token_first >= SHINGLE:
-            last = blocks[block_stop - 1]
-            sub_first, sub_stop = blocks[block_first].first, last.first + last.count
-            if sub_stop > sub_first:
-                near.append(NearUnit(index[key], token_first, token_stop, sub_first, sub_stop))
-    return near
 
 
 def _drive(walk: _Walk[_T]) -> _T:

@@ -1,8 +1,13 @@
 """Tests for engine.near: the alignment, and near-miss classes over real code."""
+import ast
 import random
 import textwrap
 
-from engine.near import lcs_length, similarity
+import numpy as np
+
+from engine.near import candidate_pairs, lcs_length, similarity
+from engine.near_sign import NUM_PERM, parameters
+from engine.python_units import NoisePolicy, python_fingerprints
 from harness import assert_clones
 
 ORIGINAL = """
@@ -82,3 +87,18 @@ def test_a_function_and_one_nested_in_it_are_never_one_class():
     # Only the inner function (lines 3-12) pairs with the edited copy; `outer` is in no class.
     assert_clones({"a.py": nested, "b.py": EDITED},
                   [("near", [("a.py", 3, 12), ("b.py", 2, 14)])], threshold=0.8, **NEAR)
+
+
+def test_signatures_made_per_file_meet_in_one_lsh_bucket():
+    """The signing side (`near_sign`, in each file's parse) and the matching side
+    (`near`'s LSH) agree: a function and its edited copy, signed apart, are candidates."""
+    signed = []
+    for code in (ORIGINAL, EDITED):
+        source = textwrap.dedent(code).encode()
+        prints = python_fingerprints(source, ast.parse(source), NoisePolicy())
+        assert len(prints.near) == 1 and len(prints.signatures) == NUM_PERM * 4
+        signed.append(prints.signatures)
+    bands, rows = parameters()[:2]
+    assert bands * rows <= NUM_PERM
+    sigs = np.frombuffer(b"".join(signed), dtype=np.uint32).reshape(2, NUM_PERM)
+    assert candidate_pairs(sigs, np.ones(2, dtype=bool)).tolist() == [[0, 1]]

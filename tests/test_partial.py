@@ -2,8 +2,10 @@
 import ast
 
 from engine.config import Settings
+from engine.fingerprint import fingerprint_file
 from engine.partial import partial_fingerprints
 from engine.python_units import NoisePolicy, python_fingerprints
+from engine.records import FileStatus
 from engine.scan import scan
 
 PY2 = b'''import sys
@@ -104,3 +106,13 @@ def test_a_long_run_of_decorators_stays_with_its_function():
     assert (result.parsed_pieces, result.pieces) == (1, 2)
     handler = result.fingerprints.units[0]
     assert (handler.start_line, handler.end_line) == (1, 3000 * 4 + 2)
+
+
+def test_a_file_that_does_not_parse_is_read_token_by_token(tmp_path):
+    """fingerprint_file says so with FileStatus.TOKENS, and says how much parsed."""
+    path = tmp_path / "old.py"
+    path.write_bytes(PY2)
+    result = fingerprint_file(str(path), "python", "", 1 << 20, NoisePolicy())
+    assert result.status is FileStatus.TOKENS
+    assert "2 of 3 top-level statements parsed alone" in result.error
+    assert result.blob

@@ -1,5 +1,8 @@
 """Tests for engine.python_units: statements to units, noise and data rules."""
 import ast
+import gc
+import subprocess
+import sys
 import textwrap
 
 from engine.python_units import NoisePolicy, python_fingerprints
@@ -179,3 +182,56 @@ def test_a_long_elif_chain_is_walked_without_deep_recursion():
     assert prints.units[0].lines == 1 + 2 * branches
     copy = units_of(_dispatch("route", branches)).units[0]
     assert copy.renamed == prints.units[0].renamed and copy.exact != prints.units[0].exact
+
+
+def test_a_run_of_one_shape_is_data_and_its_function_hash_keeps_it():
+    """In a mixed block only the run of three alike statements keeps its literals,
+    and the enclosing function's renamed hash is made from those kept literals."""
+    def function(a, b, c):
+        return f"""
+            def setup(app, debug):
+                app.route("{a}")
+                app.route("{b}")
+                app.route("{c}")
+                level = 10 if debug else 20
+                app.configure(level)
+                return app
+        """
+
+    units = units_of(function("/", "/users", "/items")).units
+    run, rest = units[1:4], units[4:]
+    assert [u.start_line for u in run] == [3, 4, 5]
+    assert all(u.renamed == u.exact for u in run)
+    assert all(u.renamed != u.exact for u in rest)
+    other = units_of(function("/a", "/b", "/c")).units[0]
+    assert other.renamed != units[0].renamed
+    assert units_of(function("/a", "/b", "/c"), NoisePolicy(data=True)).units[0].renamed == \
+        units_of(function("/", "/users", "/items"), NoisePolicy(data=True)).units[0].renamed
+
+
+def test_a_file_leaves_no_cyclic_garbage():
+    """The pool fingerprints with the collector off: nothing a file's walk builds may
+    outlive it in a reference cycle."""
+    code = _dispatch("dispatch", 20) + "\nclass C:\n    def m(self, x):\n        return x + 1\n"
+    units_of(code)  # first call: lazy imports are not the walk's garbage
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        units_of(code)
+        assert gc.collect() == 0
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_per_file_parsing_imports_nothing_of_the_matcher():
+    """A pool worker loads the parsing modules only: no matcher, near-miss grouping
+    or detection code comes with them."""
+    probe = ("import sys, engine.fingerprint, engine.partial, engine.python_units, "
+             "engine.token_units, engine.near_sign; "
+             "print(sorted(m for m in sys.modules if m in "
+             "('engine.match', 'engine.near', 'engine.detect')))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
