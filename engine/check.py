@@ -83,7 +83,7 @@ def check(files: list[Path], settings: Settings, root: Path, db_path: Path | Non
     checked: dict[str, FileResult] = {}
     for result in fingerprint_all(jobs, workers=1):
         rel = targets[result.path][0]
-        if FileStatus(result.status).fingerprinted:
+        if result.status.fingerprinted:
             checked[rel] = result
         else:
             skipped.append(SkippedFile(rel, result.status + (f": {result.error}" if result.error else "")))

@@ -51,12 +51,12 @@ def take_inventory(work: Plan, read: Iterable[FileResult], known: dict[str, Know
             results.append(result)
     current = {**{p: known[p] for p in work.reused}, **touched}
     skipped = [_skipped(relative_path(r.path, root), r.status, r.error)
-               for r in results if FileStatus(r.status).skipped]
+               for r in results if r.status.skipped]
     skipped += [_skipped(relative_path(p, root), k.status, k.error)
                 for p, k in current.items() if FileStatus(k.status).skipped]
     return Inventory(
         stored={p: k for p, k in current.items() if FileStatus(k.status).fingerprinted},
-        fresh={r.path: r for r in results if FileStatus(r.status).fingerprinted},
+        fresh={r.path: r for r in results if r.status.fingerprinted},
         results=results, touched=list(touched.values()), skipped=skipped)
 
 

@@ -89,7 +89,7 @@ class Block(NamedTuple):
 
 class Fingerprints(NamedTuple):
     """What parsing one file yields: its units, grouped in blocks in order, and for the
-    near-miss detector its functions (`engine.near.NearUnit`), their MinHash
+    near-miss detector its functions (`engine.near_sign.NearUnit`), their MinHash
     signatures and the file's renamed tokens as one byte each."""
 
     units: tuple[Unit, ...]
@@ -107,7 +107,7 @@ class FileResult(NamedTuple):
     mtime_ns: int
     content_hash: str
     language: str
-    status: str
+    status: FileStatus
     lines: int
     tokens: int
     error: str
