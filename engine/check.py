@@ -124,9 +124,9 @@ def _stored_corpus(store: Store, root: str, stored: dict[str, KnownFile]) -> Cor
     corpus = Corpus.from_bytes(data) if data is not None else None
     if corpus is not None:
         return corpus
-    columns = store.fingerprint_columns(row.id for row in stored.values())
-    corpus = Corpus.of_files((rel, columns[stored[rel].id]) for rel in sorted(stored)
-                             if stored[rel].id in columns)
+    blobs = store.fingerprint_blobs(row.id for row in stored.values())
+    corpus = Corpus.of_files((rel, store.columns_of(blobs[stored[rel].id]))
+                             for rel in sorted(stored) if stored[rel].id in blobs)
     try:
         store.save_cached_corpus(root, state, corpus.to_bytes())
     except StoreError:

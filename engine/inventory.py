@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 from engine.discover import relative_path
-from engine.fingerprint import unpack_columns
+from engine.fingerprint import Columns, unpack_columns
 from engine.match import Corpus
 from engine.plan import Plan
 from engine.records import Counted, FileResult, FileStatus, KnownFile, SkippedFile
@@ -62,17 +62,18 @@ def take_inventory(work: Plan, read: Iterable[FileResult], known: dict[str, Know
 
 def build_corpus(inventory: Inventory, store: Store, root: Path) -> Corpus:
     """The corpus of every fingerprinted file, in path order: stored fingerprints from the
-    index, fresh ones from this run."""
-    stored = store.fingerprint_columns(k.id for k in inventory.stored.values())
-    files = []
-    for path in sorted([*inventory.stored, *inventory.fresh]):
-        if path in inventory.fresh:
-            blob = inventory.fresh[path].blob
-            if blob:
-                files.append((relative_path(path, root), unpack_columns(blob)))
-        elif inventory.stored[path].id in stored:
-            files.append((relative_path(path, root), stored[inventory.stored[path].id]))
-    return Corpus.of_files(files)
+    index, fresh ones from this run, each decoded only as it is added."""
+    blobs = store.fingerprint_blobs(k.id for k in inventory.stored.values())
+
+    def files() -> Iterator[tuple[str, Columns]]:
+        for path in sorted([*inventory.stored, *inventory.fresh]):
+            if path in inventory.fresh:
+                blob = inventory.fresh[path].blob
+                if blob:
+                    yield relative_path(path, root), unpack_columns(blob)
+            elif inventory.stored[path].id in blobs:
+                yield relative_path(path, root), store.columns_of(blobs[inventory.stored[path].id])
+    return Corpus.of_files(files())
 
 
 def _skipped(rel: str, status: str, error: str) -> SkippedFile:

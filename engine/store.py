@@ -170,19 +170,21 @@ class Store:
                            "lines, tokens, language, error FROM files")
         return {row[0]: KnownFile(*row[1:]) for row in rows}
 
-    def fingerprint_columns(self, file_ids: Iterable[int]) -> dict[int, Columns]:
-        """The stored fingerprints of these files, decoded. A blob that does not decode
-        means the file was damaged: DamagedIndexError."""
+    def fingerprint_blobs(self, file_ids: Iterable[int]) -> dict[int, bytes]:
+        """The stored fingerprints of these files, packed (decode each with `columns_of`
+        when it is needed: decoded, a whole index is several times bigger)."""
         wanted = set(file_ids)
-        columns = {}
-        for file_id, data in self._query("SELECT file_id, data FROM fingerprints"):
-            if file_id in wanted:
-                try:
-                    columns[file_id] = unpack_columns(data)
-                except (ValueError, EOFError, TypeError) as exc:
-                    raise DamagedIndexError(f"the index {self.path} is damaged (stored "
-                                            f"fingerprints do not decode: {exc})") from exc
-        return columns
+        return {file_id: data for file_id, data in self._query(
+            "SELECT file_id, data FROM fingerprints") if file_id in wanted}
+
+    def columns_of(self, blob: bytes) -> Columns:
+        """One stored blob, decoded. A blob that does not decode means the file was
+        damaged: DamagedIndexError."""
+        try:
+            return unpack_columns(blob)
+        except (ValueError, EOFError, TypeError) as exc:
+            raise DamagedIndexError(f"the index {self.path} is damaged (stored "
+                                    f"fingerprints do not decode: {exc})") from exc
 
     def last_scan(self, root: str) -> LastScan | None:
         """The root's newest scan, with the clone keys of its newest *reported* scan (the
