@@ -49,13 +49,13 @@ from typing import NamedTuple
 from engine.config import Settings
 from engine.fingerprint import fingerprint_file, unpack_columns
 from engine.python_units import NoisePolicy
-from engine.records import PARSED, SKIP_STATUSES, TOKENS, FileResult
+from engine.records import FileResult, FileStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "fuzz_parser.json"
 DEFAULT_INPUTS = 1_000_000
 WORST_CASE_LIMIT_S = 10.0
-STATUSES = frozenset({PARSED, TOKENS, *SKIP_STATUSES})
+STATUSES = frozenset(status for status in FileStatus if status is not FileStatus.UNCHANGED)
 # Seeds larger than this are cut into windows only: a whole 300 KB test module
 # per input would make a million inputs a day's work.
 _WHOLE_SEED_BYTES = 20_000
@@ -108,22 +108,23 @@ def _swap_lines(data: bytes, m: Mutation) -> bytes:
     return b"".join(lines)
 
 
-def _join_lines(data: bytes, m: Mutation) -> bytes:
+def _edit_one_line(data: bytes, m: Mutation, edit: Callable[[bytes], bytes]) -> bytes:
+    """`edit` applied to the line the mutation points at."""
     lines = _split(data)
     if not lines:
         return data
     i = m.at % len(lines)
-    lines[i] = lines[i].rstrip(b"\r\n")
+    lines[i] = edit(lines[i])
     return b"".join(lines)
+
+
+def _join_lines(data: bytes, m: Mutation) -> bytes:
+    return _edit_one_line(data, m, lambda line: line.rstrip(b"\r\n"))
 
 
 def _reindent(data: bytes, m: Mutation) -> bytes:
-    lines = _split(data)
-    if not lines:
-        return data
-    i = m.at % len(lines)
-    lines[i] = b" " * (m.size % 9) + (lines[i].lstrip(b" \t") if m.size % 2 else lines[i])
-    return b"".join(lines)
+    return _edit_one_line(data, m, lambda line: b" " * (m.size % 9)
+                          + (line.lstrip(b" \t") if m.size % 2 else line))
 
 
 def _tabs(data: bytes, m: Mutation) -> bytes:
@@ -307,7 +308,7 @@ def contract_violations(result: FileResult, data: bytes) -> list[str]:
     problems = []
     if result.status not in STATUSES:
         problems.append(f"unknown status {result.status!r}")
-    if (result.blob is not None) != (result.status in (PARSED, TOKENS)):
+    if (result.blob is not None) != result.status.fingerprinted:
         problems.append(f"status {result.status} with{'out' * (result.blob is None)} prints")
     if result.lines < 0 or result.tokens < 0:
         problems.append("negative lines or tokens")

@@ -32,10 +32,6 @@ class FileStatus(StrEnum):
         return not self.fingerprinted and self is not FileStatus.UNCHANGED
 
 
-# The short names the engine has always used.
-PARSED, TOKENS = FileStatus.PARSED, FileStatus.TOKENS
-SKIP_STATUSES = tuple(status for status in FileStatus if status.skipped)
-
 
 class SourceFile(NamedTuple):
     """A file discovery found: where it is and what `stat` said."""

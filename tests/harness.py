@@ -24,7 +24,7 @@ from engine.detect import detect
 from engine.discover import language_of
 from engine.fingerprint import fingerprint_file, unpack_columns
 from engine.match import Corpus
-from engine.records import PARSED, TOKENS, Clone
+from engine.records import Clone
 
 Place = tuple[str, int, int]
 
@@ -47,7 +47,7 @@ def clones_of(sources: Mapping[str, str], **settings) -> list[Clone]:
             file.write_text(textwrap.dedent(sources[path]))
             result = fingerprint_file(str(file), language, "", config.max_file_size,
                                       config.noise_policy)
-            assert result.status in (PARSED, TOKENS), (path, result.status, result.error)
+            assert result.status.fingerprinted, (path, result.status, result.error)
             if result.blob:
                 corpus.add_file(path, *unpack_columns(result.blob))
         return [clone for clone, _ in detect(corpus, config, root)]

@@ -31,7 +31,7 @@ from engine.cli import main as cli_main
 from engine.config import Settings
 from engine.fingerprint import fingerprint_file
 from engine.python_units import NoisePolicy
-from engine.records import PARSED, TOKENS
+from engine.records import FileStatus
 from tests.conftest import FIXTURES, run_cli
 
 pytestmark = pytest.mark.fuzz
@@ -126,7 +126,7 @@ def test_extreme_structure_is_fingerprinted_or_falls_back(scratch, kind, size, f
                       [b"pass\n"])
     else:
         data = long_expression(form, size * 5)
-    assert _fingerprint_and_check(scratch, data) in (PARSED, TOKENS)
+    assert _fingerprint_and_check(scratch, data) in (FileStatus.PARSED, FileStatus.TOKENS)
 
 
 @pytest.mark.parametrize("cookie, body", [
@@ -143,8 +143,8 @@ def test_a_coding_cookie_that_cannot_give_text_is_undecodable(scratch, cookie, b
 def test_a_long_elif_chain_parses_and_a_deeper_one_falls_back(scratch):
     """2,000 branches are walked as statements; 5,000 are past what `ast` builds, and
     the file is compared token by token with the reason given."""
-    assert _fingerprint_and_check(scratch, elif_chain(2000)) == PARSED
-    assert _fingerprint_and_check(scratch, elif_chain(5000)) == TOKENS
+    assert _fingerprint_and_check(scratch, elif_chain(2000)) == FileStatus.PARSED
+    assert _fingerprint_and_check(scratch, elif_chain(5000)) == FileStatus.TOKENS
     result = fingerprint_file(str(scratch), "python", "", MAX_SIZE, NoisePolicy())
     assert "recursion" in result.error
 
