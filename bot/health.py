@@ -11,13 +11,12 @@ from typing import Any, Literal, NamedTuple
 import httpx
 
 from bot.render import ago
+from metrics.health import LOW_DISK_FRACTION, STALE_SCAN_S
 
 State = Literal["ok", "warn", "fail", "off"]
 # GitHub's limit changes slowly; asking once a minute keeps /health fast and spares the quota.
 GITHUB_CACHE_S = 60.0
 GITHUB_TIMEOUT_S = 3.0
-LOW_DISK_FRACTION = 0.10
-STALE_SCAN_S = 7 * 86400
 
 
 class Check(NamedTuple):

@@ -86,7 +86,7 @@ def check(files: list[Path], settings: Settings, root: Path, db_path: Path | Non
         if result.status.fingerprinted:
             checked[rel] = result
         else:
-            skipped.append(SkippedFile(rel, result.status + (f": {result.error}" if result.error else "")))
+            skipped.append(SkippedFile.of(rel, result.status, result.error))
     with Store(db, timeout=lock_timeout) as store:
         accepted = baseline.load(root, store)
         indexed = {relative_path(path, root): row for path, row in store.known_files().items()

@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _tracked(args, db, saved)
         except DamagedIndexError as exc:
-            _heal(db, exc, args.quiet)
+            _heal(db, exc)
             return _tracked(args, db, saved)
     except CodebotError as exc:
         print(f"codebot: error: {exc}", file=sys.stderr)
@@ -120,13 +120,13 @@ def _tracked(args: argparse.Namespace, db: Path, saved: _Saved) -> int:
     request_id = None
     try:
         with tracked(args.command, db, _lock_timeout(), cwd=str(Path.cwd())) as request_id:
-            return command(args, request_id, saved)
+            return command(args, db, request_id, saved)
     except CodebotError as exc:
         exc.request_id = request_id  # type: ignore[attr-defined]
         raise
 
 
-def _heal(db: Path, damage: DamagedIndexError, quiet: bool) -> None:
+def _heal(db: Path, damage: DamagedIndexError) -> None:
     """Set the damaged index aside and start a new one; say so in one line."""
     with scan_lock(db, _lock_timeout()):
         rebuilt = rebuild(db, _lock_timeout())
@@ -147,7 +147,7 @@ def _tracking_db(args: argparse.Namespace) -> Path:
     return default_db_path(common_root(existing) if existing else Path.cwd())
 
 
-def _scan(args: argparse.Namespace, request_id: str | None, saved: _Saved) -> int:
+def _scan(args: argparse.Namespace, db: Path, request_id: str | None, saved: _Saved) -> int:
     paths = [p for p in args.paths]
     for path in paths:
         if not path.exists():
@@ -159,9 +159,7 @@ def _scan(args: argparse.Namespace, request_id: str | None, saved: _Saved) -> in
         "exclude": tuple(args.exclude) if args.exclude else None, "jobs": args.jobs,
         "fail_on_new": args.fail_on_new, "max_duplication": args.max_duplication,
     })
-    db = _db_path(args) or default_db_path(root)
-    progress = _progress_for(args)
-    result = scan(paths, settings, db, progress=progress, request_id=request_id,
+    result = scan(paths, settings, db, progress=_progress_for(args), request_id=request_id,
                   lock_timeout=_lock_timeout(), update_baseline=args.update_baseline,
                   force=args.force, reported=False,
                   on_saved=lambda scan_id: setattr(saved, "scan_id", scan_id))
@@ -169,12 +167,11 @@ def _scan(args: argparse.Namespace, request_id: str | None, saved: _Saved) -> in
         record_scan(result)
     _emit(args, result)
     if args.update_baseline and not args.quiet:
-        accepted = len(result.clones)
-        print(f"codebot: baseline: {count(accepted, 'clone')} accepted, written to "
+        print(f"codebot: baseline: {count(len(result.clones), 'clone')} accepted, written to "
               f"{result.root / '.codebot-baseline.json'}", file=sys.stderr)
     failed = []
     if settings.fail_on_new and result.new_clone_ids:
-        failed.append(f"{count(len(result.new_clone_ids), 'new clone')}")
+        failed.append(count(len(result.new_clone_ids), 'new clone'))
     if settings.max_duplication is not None and \
             result.stats.duplication_pct > settings.max_duplication:
         failed.append(f"duplication {result.stats.duplication_pct:.2f}% is over "
@@ -188,10 +185,10 @@ def _scan(args: argparse.Namespace, request_id: str | None, saved: _Saved) -> in
     return EXIT_GATE if failed else EXIT_OK
 
 
-def _check(args: argparse.Namespace, request_id: str | None, saved: _Saved) -> int:
+def _check(args: argparse.Namespace, db: Path, request_id: str | None, saved: _Saved) -> int:
     root = root_of(args.files)
     settings = load_settings(root, {"min_lines": args.min_lines, "min_tokens": args.min_tokens})
-    result = check(list(args.files), settings, root, _db_path(args), _lock_timeout())
+    result = check(list(args.files), settings, root, db, _lock_timeout())
     result = result._replace(report=result.report._replace(request_id=request_id))
     if not args.quiet:
         for note in result.notes:

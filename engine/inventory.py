@@ -50,9 +50,9 @@ def take_inventory(work: Plan, read: Iterable[FileResult], known: dict[str, Know
         else:
             results.append(result)
     current = {**{p: known[p] for p in work.reused}, **touched}
-    skipped = [_skipped(relative_path(r.path, root), r.status, r.error)
+    skipped = [SkippedFile.of(relative_path(r.path, root), r.status, r.error)
                for r in results if r.status.skipped]
-    skipped += [_skipped(relative_path(p, root), k.status, k.error)
+    skipped += [SkippedFile.of(relative_path(p, root), k.status, k.error)
                 for p, k in current.items() if FileStatus(k.status).skipped]
     return Inventory(
         stored={p: k for p, k in current.items() if FileStatus(k.status).fingerprinted},
@@ -74,7 +74,3 @@ def build_corpus(inventory: Inventory, store: Store, root: Path) -> Corpus:
             elif inventory.stored[path].id in blobs:
                 yield relative_path(path, root), store.columns_of(blobs[inventory.stored[path].id])
     return Corpus.of_files(files())
-
-
-def _skipped(rel: str, status: str, error: str) -> SkippedFile:
-    return SkippedFile(rel, status + (f": {error}" if error else ""))

@@ -173,6 +173,11 @@ class SkippedFile(NamedTuple):
     path: str
     reason: str
 
+    @classmethod
+    def of(cls, path: str, status: str, error: str) -> SkippedFile:
+        """A file skipped with this status, and the error that says why, if any."""
+        return cls(path, status + (f": {error}" if error else ""))
+
 
 def count(n: int, noun: str) -> str:
     """`1 file`, `2 files`: every count a report or message shows."""

@@ -72,16 +72,16 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
                                lambda done, total: report("reading", done, total))
         tree = take_inventory(work, read, known, root)
         last = store.last_scan(str(root))
+        settings_key, file_hashes = _settings_key(settings), tree.file_hashes()
         report("matching", 0, 1)
-        keyed = _clones(tree, store, last, settings, root)
+        keyed = _clones(tree, file_hashes, settings_key, store, last, settings, root)
         report("matching", 1, 1)
         accepted = baseline.accepted_of(keyed) if update_baseline else baseline.load(root, store)
         new_keys = baseline.new_keys(keyed, accepted, last.clone_keys if last else frozenset())
         record = ScanRecord(
             root=str(root), request_id=request_id, started_at=started_at,
-            settings={"key": _settings_key(settings),
-                      "fingerprint_key": settings.fingerprint_key()},
-            file_hashes=tree.file_hashes(), stats=_stats(tree, keyed, clock),
+            settings={"key": settings_key, "fingerprint_key": settings.fingerprint_key()},
+            file_hashes=file_hashes, stats=_stats(tree, keyed, clock),
             results=tree.results, touched=tree.touched, vanished=work.vanished,
             clones=keyed, new_keys=new_keys, reported=reported)
         report("storing", 0, 1)
@@ -104,12 +104,12 @@ def _stats(tree: Inventory, keyed: list[KeyedClone], clock: float) -> ScanStats:
                       duration_s=time.perf_counter() - clock)
 
 
-def _clones(tree: Inventory, store: Store, last: LastScan | None, settings: Settings,
-            root: Path) -> list[KeyedClone]:
+def _clones(tree: Inventory, file_hashes: str, settings_key: str, store: Store,
+            last: LastScan | None, settings: Settings, root: Path) -> list[KeyedClone]:
     """The previous scan's clones when neither the files nor the settings changed; else
     detected afresh, keeping the suggestions of clones untouched by the changes."""
-    same_settings = last is not None and _settings_of(last.settings) == _settings_key(settings)
-    if same_settings and last.file_hashes == tree.file_hashes():
+    same_settings = last is not None and _settings_of(last.settings) == settings_key
+    if same_settings and last.file_hashes == file_hashes:
         return store.clones_of_scan(last.id)
     changed = {relative_path(path, root) for path in tree.fresh}
     previous = {key: clone for clone, key in store.clones_of_scan(last.id)
