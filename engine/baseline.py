@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Literal
-
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import TYPE_CHECKING, Any, Iterable
 
 from engine.atomic import write_atomically
 from engine.exceptions import UsageError
@@ -24,15 +22,6 @@ BASELINE_FILE = ".codebot-baseline.json"
 
 # Clone content key -> the paths of its fragments (one per fragment, sorted).
 Accepted = dict[str, tuple[str, ...]]
-
-
-class BaselineFile(BaseModel):
-    """The committed file's shape: `{"version": 1, "clones": {key: [path, ...]}}`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: Literal[1]
-    clones: dict[str, list[str]]
 
 
 def accepted_of(keyed: Iterable[KeyedClone]) -> Accepted:
@@ -62,13 +51,32 @@ def dumps(accepted: Accepted) -> str:
 
 
 def loads(text: str, where: str) -> Accepted:
-    """Parse the file's text; a bad file is a usage error that says how to fix it."""
+    """Parse the file's text (`{"version": 1, "clones": {key: [path, ...]}}`); a bad file
+    is a usage error that says how to fix it."""
     try:
-        parsed = BaselineFile.model_validate_json(text)
-    except ValidationError as exc:
-        raise UsageError(f"{where} is not a CodeBot baseline ({exc.errors()[0]['msg']}); "
-                         "fix it or rewrite it with `scan --update-baseline`") from exc
-    return {key: tuple(paths) for key, paths in parsed.clones.items()}
+        data = json.loads(text)
+    except ValueError as exc:
+        problem = f"not JSON: {exc}"
+    else:
+        problem = _shape_problem(data)
+    if problem:
+        raise UsageError(f"{where} is not a CodeBot baseline ({problem}); "
+                         "fix it or rewrite it with `scan --update-baseline`")
+    return {key: tuple(paths) for key, paths in data["clones"].items()}
+
+
+def _shape_problem(data: Any) -> str:
+    """What keeps parsed JSON from being a baseline, or ""."""
+    if not isinstance(data, dict) or set(data) != {"version", "clones"}:
+        return 'expected exactly the keys "version" and "clones"'
+    if data["version"] != 1 or isinstance(data["version"], bool):
+        return f"version {data['version']!r} is not 1"
+    clones = data["clones"]
+    if not isinstance(clones, dict) or not all(
+            isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+            for paths in clones.values()):
+        return '"clones" must map each clone key to a list of paths'
+    return ""
 
 
 def read_file(root: Path) -> Accepted | None:

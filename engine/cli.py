@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 from engine.atomic import write_atomically
-from engine.check import check, root_of
 from engine.config import load_settings
 from engine.discover import common_root
 from engine.exceptions import CodebotError, DamagedIndexError, UsageError
@@ -142,6 +141,8 @@ def _tracking_db(args: argparse.Namespace) -> Path:
     if explicit:
         return explicit
     if args.command == "check":
+        from engine.check import root_of
+
         return default_db_path(root_of(args.files))
     existing = [p.absolute() for p in args.paths if p.exists()]
     return default_db_path(common_root(existing) if existing else Path.cwd())
@@ -186,6 +187,8 @@ def _scan(args: argparse.Namespace, db: Path, request_id: str | None, saved: _Sa
 
 
 def _check(args: argparse.Namespace, db: Path, request_id: str | None, saved: _Saved) -> int:
+    from engine.check import check, root_of  # the matching stages: only a check needs them
+
     root = root_of(args.files)
     settings = load_settings(root, {"min_lines": args.min_lines, "min_tokens": args.min_tokens})
     result = check(list(args.files), settings, root, db, _lock_timeout())

@@ -2,16 +2,16 @@
 
 Each function's renamed tokens (one byte each) and MinHash signature of its
 token shingles are made per file in the pool (`engine.near_sign`). At match time:
-1. LSH: the signatures are cut into bands (the layout `near_sign.parameters`
-   takes from datasketch's `_optimal_param` for a Jaccard threshold of
+1. LSH: the signatures are cut into bands (datasketch's layout, kept in
+   `near_sign.BANDS`, for a Jaccard threshold of
    LSH_THRESHOLD = 0.35 — lower than verification asks, as one edited token
    changes every shingle over it) and every band is bucketed at once with
    numpy; functions sharing a bucket are candidates. Buckets over a size limit
    and candidates beyond the best few per function (by estimated Jaccard) are
    dropped, so verification stays bounded on large trees.
-2. Verification: the longest common subsequence of the two token-code strings,
-   with a bit-parallel algorithm over Python ints (one big-int step per token,
-   not per token pair); similarity = 2·LCS / (len a + len b), as difflib's ratio.
+2. Verification: the longest common subsequence of the two token-code strings
+   (rapidfuzz's bit-parallel LCS, in C); similarity = 2·LCS / (len a + len b),
+   as difflib's ratio.
 3. Pairs at or above the threshold form classes in which every pair passes;
    fragments are trimmed to the statements that align (leading and trailing
    body statements with no counterpart are cut).
@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import combinations
 from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
+
+from rapidfuzz.distance import LCSseq
 
 # numpy is imported inside the functions that use it: it loads in 0.1 s, which
 # only scans that do near-miss work should pay (an unchanged rescan does none).
@@ -46,38 +48,17 @@ _MIN_ESTIMATE = 0.3
 # end line, clone number). A near pair inside two fragments of one is no news.
 Taken = tuple[FileIndex, int, int, int]
 
-_BIT_TABLES = [bytes(0x31 if code == byte else 0x30 for byte in range(256)) for code in range(256)]
-
-
-def _masks(text: bytes) -> dict[int, int]:
-    """For each code in `text`, the int whose bit i is set where text[i] is that code.
-
-    Built with `translate` and `int(..., 2)` per distinct code — C calls, not a
-    Python step per token.
-    """
-    reversed_text = text[::-1]
-    return {code: int(reversed_text.translate(_BIT_TABLES[code]), 2) for code in set(text)}
-
-
 def lcs_length(a: bytes, b: bytes) -> int:
-    """Length of the longest common subsequence (Allison–Dix bit-vector algorithm)."""
-    if len(a) < len(b):
-        a, b = b, a
-    masks = _masks(a)
-    width = (1 << len(a)) - 1
-    row = width
-    get = masks.get
-    for code in b:
-        matches = row & get(code, 0)
-        row = ((row + matches) | (row - matches)) & width
-    return len(a) - row.bit_count()
+    """Length of the longest common subsequence of two token-code strings (rapidfuzz's
+    bit-parallel LCS, in C)."""
+    return LCSseq.similarity(a, b)
 
 
 def similarity(a: bytes, b: bytes) -> float:
     """2·LCS / (len a + len b): 1.0 for identical token strings."""
     if not a or not b:
         return 0.0
-    return 2.0 * lcs_length(a, b) / (len(a) + len(b))
+    return 2.0 * LCSseq.similarity(a, b) / (len(a) + len(b))
 
 
 class NearPair(NamedTuple):

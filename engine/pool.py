@@ -3,16 +3,17 @@ there are enough of them to pay for starting one."""
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from engine.fingerprint import fingerprint_file
 from engine.near_sign import parameters
 from engine.records import FileResult, Job
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 # Below this many files to read, starting worker processes costs more than it saves.
 POOL_MIN_FILES = 64
@@ -23,12 +24,15 @@ def fingerprint_all(jobs: list[Job], workers: int,
                     progress: Callable[[int, int], None] | None = None) -> Iterator[FileResult]:
     """Each job's FileResult, as workers finish them; `progress(done, total)` after each."""
     total = len(jobs)
-    pool = None
+    pool: ProcessPoolExecutor | None = None
     gc_was_enabled = gc.isenabled()
     gc.disable()  # nothing cyclic is built; collecting while trees live costs 5x
     if workers <= 1 or total < POOL_MIN_FILES:
         results: Iterable[FileResult] = map(_work, jobs)
     else:
+        import multiprocessing  # with concurrent.futures, only when a pool is worth it
+        from concurrent.futures import ProcessPoolExecutor
+
         parameters()  # made once here, inherited by every forked worker
         gc.freeze()
         # Forking a process that runs other threads (the bot's /scan) can copy a

@@ -245,3 +245,4 @@ class ScanRecord(NamedTuple):
     clones: Sequence[KeyedClone]
     new_keys: frozenset[str]
     reported: bool
+    clones_of: int | None = None  # the stored scan whose clones these are, unchanged

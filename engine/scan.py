@@ -23,7 +23,6 @@ from typing import Callable
 
 from engine import baseline
 from engine.config import Settings
-from engine.detect import detect
 from engine.discover import common_root, discover, relative_path
 from engine.interrupts import interrupts_held
 from engine.inventory import Inventory, build_corpus, take_inventory
@@ -74,7 +73,7 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
         last = store.last_scan(str(root))
         settings_key, file_hashes = _settings_key(settings), tree.file_hashes()
         report("matching", 0, 1)
-        keyed = _clones(tree, file_hashes, settings_key, store, last, settings, root)
+        keyed, clones_of = _clones(tree, file_hashes, settings_key, store, last, settings, root)
         report("matching", 1, 1)
         accepted = baseline.accepted_of(keyed) if update_baseline else baseline.load(root, store)
         new_keys = baseline.new_keys(keyed, accepted, last.clone_keys if last else frozenset())
@@ -83,7 +82,7 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
             settings={"key": settings_key, "fingerprint_key": settings.fingerprint_key()},
             file_hashes=file_hashes, stats=_stats(tree, keyed, clock),
             results=tree.results, touched=tree.touched, vanished=work.vanished,
-            clones=keyed, new_keys=new_keys, reported=reported)
+            clones=keyed, new_keys=new_keys, reported=reported, clones_of=clones_of)
         report("storing", 0, 1)
         with interrupts_held():  # the caller learns of the save exactly when it happens
             scan_id = store.save(record)
@@ -105,21 +104,24 @@ def _stats(tree: Inventory, keyed: list[KeyedClone], clock: float) -> ScanStats:
 
 
 def _clones(tree: Inventory, file_hashes: str, settings_key: str, store: Store,
-            last: LastScan | None, settings: Settings, root: Path) -> list[KeyedClone]:
-    """The previous scan's clones when neither the files nor the settings changed; else
-    detected afresh, keeping the suggestions of clones untouched by the changes."""
+            last: LastScan | None, settings: Settings, root: Path
+            ) -> tuple[list[KeyedClone], int | None]:
+    """The previous scan's clones (and its id) when neither the files nor the settings
+    changed; else detected afresh (and None), keeping the suggestions of clones untouched
+    by the changes."""
     same_settings = last is not None and _settings_of(last.settings) == settings_key
     if same_settings and last.file_hashes == file_hashes:
-        return store.clones_of_scan(last.id)
+        return store.clones_of_scan(last.id), last.id
+    from engine.detect import detect  # numpy, rapidfuzz: only when there is matching to do
+
     changed = {relative_path(path, root) for path in tree.fresh}
     previous = {key: clone for clone, key in store.clones_of_scan(last.id)
                 if not any(f.path in changed for f in clone.fragments)} if same_settings else {}
-    return detect(build_corpus(tree, store, root), settings, root, previous=previous)
+    return detect(build_corpus(tree, store, root), settings, root, previous=previous), None
 
 
 def _settings_key(settings: Settings) -> str:
-    return settings.model_dump_json(include={"min_lines", "min_tokens", "threshold"}) \
-        + settings.fingerprint_key() + f";c{_CLONES_VERSION}"
+    return settings.detection_key() + settings.fingerprint_key() + f";c{_CLONES_VERSION}"
 
 
 def _settings_of(stored: str) -> str:

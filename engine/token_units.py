@@ -13,13 +13,14 @@ from bisect import bisect_right
 from collections.abc import Container
 from functools import lru_cache, partial
 from itertools import accumulate, groupby
-
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.token import Comment, Keyword, Name, Number, String, Text
+from typing import TYPE_CHECKING
 
 from engine.normalize import SEP, TokenStream, hash64, token_stream
 from engine.records import Block, Fingerprints, Unit
+
+# pygments is imported where a lexer is first needed: a Python-only scan never pays for it.
+if TYPE_CHECKING:
+    from pygments.lexer import Lexer
 
 _NEWLINE = re.compile(r"\r\n?|\n")  # what ends a line (see `line_count`)
 _IMPORT_WORDS = frozenset({b"import", b"from", b"using", b"package", b"require", b"use", b"include"})
@@ -58,10 +59,14 @@ def python_token_fingerprints(source: bytes, only: Container[int] | None = None,
 
 @lru_cache(maxsize=64)
 def _lexer(language: str) -> Lexer:
+    from pygments.lexers import get_lexer_by_name
+
     return get_lexer_by_name(language, stripnl=False, ensurenl=False)
 
 
 def _abstract(kind: object, value: str) -> str:
+    from pygments.token import Name, Number, String
+
     if kind in Name and kind not in Name.Builtin:
         return "v"
     if kind in String:
@@ -81,6 +86,8 @@ def line_count(text: str) -> int:
 
 def lexer_fingerprints(text: str, language: str) -> Fingerprints:
     """Line units of a non-Python source file, from its pygments lexer."""
+    from pygments.token import Comment, Keyword, Text
+
     line_starts = [0, *(match.end() for match in _NEWLINE.finditer(text))]
     by_line: dict[int, tuple[list[bytes], list[bytes]]] = {}
     for index, kind, value in _lexer(language).get_tokens_unprocessed(text):

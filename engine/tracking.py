@@ -12,11 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-import structlog
-
 from engine.records import ScanResult
-
-log = structlog.get_logger("engine")
 
 # The engine's suggested actions for the alert rules (metrics names only its own commands).
 PLAYBOOK = {
@@ -57,37 +53,37 @@ def tracked(operation: str, db_path: Path, lock_timeout: float = 30.0,
     error then says what is wrong. A failure to store the figures afterwards is
     a warning on stderr, never the command's outcome.
     """
-    import metrics
-    from metrics.logging import configure_logging
+    # The events go straight to the store (`log_event`), not through structlog: the
+    # engine logs two lines a command, and stdout is the report.
+    from metrics.context import track_request
+    from metrics.exceptions import MetricsError
+    from metrics.runtime import configure, shutdown
 
     register_playbook()
     try:
-        runtime = metrics.configure(db_path, background=False, busy_timeout=lock_timeout)
-    except (metrics.MetricsError, OSError):
+        runtime = configure(db_path, background=False, busy_timeout=lock_timeout)
+    except (MetricsError, OSError):
         yield None
         return
     request_id = None
     failed = False
-    with open(os.devnull, "w") as quiet:  # events are stored, not printed: stdout is the report
-        configure_logging(runtime, level="info", stream=quiet)
+    try:
+        with track_request(operation, metadata=metadata) as request:
+            request_id = request.request_id
+            runtime.log_event(f"{operation}.started", **metadata)
+            yield request_id
+    except Exception:
+        failed = True
+        raise
+    finally:
         try:
-            with metrics.track_request(operation, metadata=metadata) as request:
-                request_id = request.request_id
-                log.info(f"{operation}.started", **metadata)
-                yield request_id
-        except Exception:
-            failed = True
-            raise
-        finally:
-            structlog.reset_defaults()  # the stream closes here; later events must not use it
-            try:
-                metrics.shutdown()
-            except metrics.MetricsError as exc:
-                print(f"codebot: warning: the request's metrics were not stored: {exc}",
-                      file=sys.stderr)
-            else:
-                if failed and request_id and os.environ.get("SENTRY_DSN"):
-                    _forward_to_sentry(db_path, request_id)
+            shutdown()
+        except MetricsError as exc:
+            print(f"codebot: warning: the request's metrics were not stored: {exc}",
+                  file=sys.stderr)
+        else:
+            if failed and request_id and os.environ.get("SENTRY_DSN"):
+                _forward_to_sentry(db_path, request_id)
 
 
 def _forward_to_sentry(db_path: Path, request_id: str) -> None:
@@ -108,12 +104,14 @@ def _forward_to_sentry(db_path: Path, request_id: str) -> None:
 
 def record_scan(result: ScanResult) -> None:
     """Report a finished scan's figures for the duplication and new-clone alert rules."""
-    import metrics
+    from metrics.runtime import get_runtime
 
     stats = result.stats
-    metrics.record_scan(files=stats.files, duplication_pct=stats.duplication_pct,
+    runtime = get_runtime()
+    runtime.record_scan(files=stats.files, duplication_pct=stats.duplication_pct,
                         new_clones=len(result.new_clone_ids), duration_s=stats.duration_s,
                         root=str(result.root), request_id=result.request_id)
-    log.info("scan.finished", files=stats.files, parsed=stats.files_parsed,
-             reused=stats.files_reused, skipped=stats.files_skipped, clones=len(result.clones),
-             duplication_pct=stats.duplication_pct, duration_s=stats.duration_s)
+    runtime.log_event("scan.finished", files=stats.files, parsed=stats.files_parsed,
+                      reused=stats.files_reused, skipped=stats.files_skipped,
+                      clones=len(result.clones), duplication_pct=stats.duplication_pct,
+                      duration_s=stats.duration_s)

@@ -10,30 +10,98 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from metrics.alerts import DEFAULT_RULES, AlertManager, Notification, Notifier, Rule
-from metrics.clock import Clock, ManualClock, SystemClock, parse_duration
-from metrics.context import Request, current_request, current_request_id, track_request
-from metrics.exceptions import (
-    AlertError,
-    ConfigError,
-    MetricsError,
-    SchemaError,
-    StoreCorruptError,
-    StoreError,
-    StoreLockedError,
-)
-from metrics.models import Alert, ErrorGroup, OperationSummary, Silence, TriageReport
-from metrics.notifiers import LogNotifier, format_alert
-from metrics.playbook import register_actions
-from metrics.records import EventRow, MetricRow, ScanRow, Status, is_request_id, new_request_id
-from metrics.runtime import Runtime, configure, get_runtime, shutdown
-from metrics.sanitize import sanitize, sanitize_value
-from metrics.settings import MetricsSettings, load_settings, settings_from_table
-from metrics.sqlite import default_db_path
-from metrics.store import Store
+if TYPE_CHECKING:
+    from metrics.alerts import DEFAULT_RULES, AlertManager, Notification, Notifier, Rule
+    from metrics.clock import Clock, ManualClock, SystemClock, parse_duration
+    from metrics.context import Request, current_request, current_request_id, track_request
+    from metrics.exceptions import (
+        AlertError,
+        ConfigError,
+        MetricsError,
+        SchemaError,
+        StoreCorruptError,
+        StoreError,
+        StoreLockedError,
+    )
+    from metrics.models import Alert, ErrorGroup, OperationSummary, Silence, TriageReport
+    from metrics.notifiers import LogNotifier, format_alert
+    from metrics.playbook import register_actions
+    from metrics.records import EventRow, MetricRow, ScanRow, Status, is_request_id, new_request_id
+    from metrics.runtime import Runtime, configure, shutdown
+    from metrics.sanitize import sanitize, sanitize_value
+    from metrics.settings import MetricsSettings, load_settings, settings_from_table
+    from metrics.sqlite import default_db_path
+    from metrics.store import Store
+
+# Names re-exported from the submodules, imported on first use: an engine command
+# needs the request tracking only, not the alert engine or pydantic models.
+_EXPORTS = {
+    "Alert": "metrics.models",
+    "AlertError": "metrics.exceptions",
+    "AlertManager": "metrics.alerts",
+    "Clock": "metrics.clock",
+    "ConfigError": "metrics.exceptions",
+    "DEFAULT_RULES": "metrics.alerts",
+    "ErrorGroup": "metrics.models",
+    "EventRow": "metrics.records",
+    "LogNotifier": "metrics.notifiers",
+    "ManualClock": "metrics.clock",
+    "MetricRow": "metrics.records",
+    "MetricsError": "metrics.exceptions",
+    "MetricsSettings": "metrics.settings",
+    "Notification": "metrics.alerts",
+    "Notifier": "metrics.alerts",
+    "OperationSummary": "metrics.models",
+    "Request": "metrics.context",
+    "Rule": "metrics.alerts",
+    "Runtime": "metrics.runtime",
+    "ScanRow": "metrics.records",
+    "SchemaError": "metrics.exceptions",
+    "Silence": "metrics.models",
+    "Status": "metrics.records",
+    "Store": "metrics.store",
+    "StoreCorruptError": "metrics.exceptions",
+    "StoreError": "metrics.exceptions",
+    "StoreLockedError": "metrics.exceptions",
+    "SystemClock": "metrics.clock",
+    "TriageReport": "metrics.models",
+    "configure": "metrics.runtime",
+    "current_request": "metrics.context",
+    "current_request_id": "metrics.context",
+    "default_db_path": "metrics.sqlite",
+    "format_alert": "metrics.notifiers",
+    "is_request_id": "metrics.records",
+    "load_settings": "metrics.settings",
+    "new_request_id": "metrics.records",
+    "parse_duration": "metrics.clock",
+    "register_actions": "metrics.playbook",
+    "sanitize": "metrics.sanitize",
+    "sanitize_value": "metrics.sanitize",
+    "settings_from_table": "metrics.settings",
+    "shutdown": "metrics.runtime",
+    "track_request": "metrics.context",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'metrics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def get_runtime() -> Runtime:
+    """The global runtime (see `metrics.runtime.get_runtime`)."""
+    from metrics.runtime import get_runtime as runtime
+
+    return runtime()
+
 
 __all__ = [
     "DEFAULT_RULES", "Alert", "AlertError", "AlertManager", "Clock", "ConfigError", "ErrorGroup", "EventRow",
@@ -57,7 +125,7 @@ def record_scan(
     root: str | Path = ".",
     branch: str | None = None,
     request_id: str | None = None,
-    status: Status | str = Status.SUCCESS,
+    status: Status | str = "success",
 ) -> ScanRow:
     """Report one scan's figures (read by the 'duplication rising' and 'new clones' rules)."""
     return get_runtime().record_scan(

@@ -11,22 +11,23 @@ import atexit
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from metrics.alerts import DEFAULT_RULES, AlertManager, Notification, Notifier, Rule
 from metrics.clock import SYSTEM_CLOCK, Clock, parse_duration
 from metrics.current import current_request_id
 from metrics.exceptions import StoreError
-from metrics.models import Alert, ErrorGroup, OperationSummary, Silence, TriageReport
-from metrics.notifiers import LogNotifier
 from metrics.records import EventRow, ScanRow, Status
 from metrics.sanitize import sanitize, sanitize_value
-from metrics.settings import MetricsSettings, apply_overrides
 from metrics.sqlite import default_db_path
 from metrics.store import Store
-from metrics.summary import error_group, summarize_latencies, summarize_rows
-from metrics.triage import investigate
 from metrics.writer import BatchWriter
+
+# The alert engine, its settings and the report models (pydantic) load when first used:
+# a command that only records its request (every engine command) never needs them.
+if TYPE_CHECKING:
+    from metrics.alerts import AlertManager, Notification, Notifier, Rule
+    from metrics.models import Alert, ErrorGroup, OperationSummary, Silence, TriageReport
+    from metrics.settings import MetricsSettings
 
 PRUNE_EVERY_S = 3600.0
 
@@ -43,8 +44,9 @@ class Runtime:
         flush_interval: float = 1.0,
         background: bool = True,
         retention: float | str = "30d",
-        rules: Sequence[Rule] = DEFAULT_RULES,
+        rules: Sequence[Rule] | None = None,
         notifiers: Iterable[Notifier] | None = None,
+        settings: MetricsSettings | None = None,
         owns_store: bool = True,
     ) -> None:
         self.store = store
@@ -56,10 +58,33 @@ class Runtime:
             store, batch_size=batch_size, flush_interval=flush_interval, clock=clock,
             background=background, on_flush=self._after_flush,
         )
-        self.alerts = AlertManager(
-            self.read_store, clock=clock, rules=rules,
-            notifiers=[LogNotifier()] if notifiers is None else notifiers,
-        )
+        self._rules = rules
+        self._settings = settings
+        self._notifiers = None if notifiers is None else list(notifiers)
+        self._alerts: AlertManager | None = None
+
+    @property
+    def alerts(self) -> AlertManager:
+        """The alert manager: the given rules (default: DEFAULT_RULES with the settings'
+        overrides) and notifiers (default: a LogNotifier), made on first use."""
+        if self._alerts is None:
+            from metrics.alerts import DEFAULT_RULES, AlertManager
+            from metrics.notifiers import LogNotifier
+            from metrics.settings import apply_overrides
+
+            rules = self._rules if self._rules is not None else DEFAULT_RULES
+            if self._settings is not None:
+                rules = apply_overrides(rules, self._settings.alerts)
+            self._alerts = AlertManager(
+                self.read_store, clock=self.clock, rules=rules,
+                notifiers=[LogNotifier()] if self._notifiers is None else self._notifiers,
+            )
+        return self._alerts
+
+    @property
+    def notifiers(self) -> list[Notifier] | None:
+        """The notifiers in force, or None while none were chosen (the default applies)."""
+        return self._notifiers if self._alerts is None else self._alerts.notifiers
 
     # -- store access -------------------------------------------------------
 
@@ -140,6 +165,8 @@ class Runtime:
         self, operation: str | None = None, window: float | str = "1h", *, top_errors: int = 3
     ) -> list[OperationSummary]:
         """Per-operation summaries over the last `window`, each with its top errors."""
+        from metrics.summary import error_group, summarize_latencies, summarize_rows
+
         seconds = parse_duration(window)
         store = self.read_store()
         now = self.clock.time()
@@ -158,6 +185,8 @@ class Runtime:
 
     def top_errors(self, window: float | str = "1h", operation: str | None = None, limit: int = 10) -> list[ErrorGroup]:
         """Errors in the window grouped by fingerprint, most frequent first."""
+        from metrics.summary import error_group
+
         seconds = parse_duration(window)
         now = self.clock.time()
         return [error_group(g) for g in self.read_store().error_groups(now - seconds, now, operation, limit)]
@@ -168,6 +197,8 @@ class Runtime:
 
     def investigate(self, request_id: str, *, window: float | str = "15m") -> TriageReport:
         """The triage report of one request id."""
+        from metrics.triage import investigate
+
         store = self.read_store()
         return investigate(
             store, request_id.strip(), self.alerts.open_alerts(), window_s=parse_duration(window),
@@ -232,16 +263,14 @@ def configure(
     global _runtime
     owns = not isinstance(db, Store)
     store = db if isinstance(db, Store) else Store(db if db is not None else default_db_path(), busy_timeout=busy_timeout)
-    settings = settings or MetricsSettings()
-    chosen_rules = apply_overrides(rules if rules is not None else DEFAULT_RULES, settings.alerts)
     with _lock:
         old = _runtime
-        if notifiers is None and old is not None:
-            notifiers = list(old.alerts.notifiers)
+        if notifiers is None and old is not None and old.notifiers is not None:
+            notifiers = list(old.notifiers)
         new = Runtime(
             store, clock=clock or SYSTEM_CLOCK, batch_size=batch_size, flush_interval=flush_interval,
-            background=background, retention=settings.retention_s, rules=chosen_rules,
-            notifiers=notifiers, owns_store=owns,
+            background=background, retention=settings.retention_s if settings else "30d",
+            rules=rules, notifiers=notifiers, owns_store=owns, settings=settings,
         )
         if old is not None:
             if old.store is None:

@@ -102,3 +102,19 @@ def test_signatures_made_per_file_meet_in_one_lsh_bucket():
     assert bands * rows <= NUM_PERM
     sigs = np.frombuffer(b"".join(signed), dtype=np.uint32).reshape(2, NUM_PERM)
     assert candidate_pairs(sigs, np.ones(2, dtype=bool)).tolist() == [[0, 1]]
+
+
+def test_the_kept_lsh_layout_and_permutations_are_datasketchs():
+    """The constants stand in for a half-second import: they must be what datasketch's
+    public API gives for the same threshold, size and seed."""
+    from datasketch import MinHash, MinHashLSH
+
+    from engine.near_sign import BANDS, LSH_THRESHOLD, ROWS
+
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    assert (lsh.b, lsh.r) == (BANDS, ROWS)
+    perm_a, perm_b = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations
+    params = parameters()
+    assert (params.bands, params.rows) == (BANDS, ROWS)
+    assert np.array_equal(params.perm_a, np.asarray(perm_a, dtype=np.uint32))
+    assert np.array_equal(params.perm_b, np.asarray(perm_b, dtype=np.uint32))
