@@ -5,7 +5,8 @@ and reports, as one JSON line: the wall time of the command alone, the largest
 RSS of any process of its tree (``getrusage(RUSAGE_CHILDREN).ru_maxrss``, exact
 but per process) and the largest sampled sum of RSS over the whole tree (every
 ``SAMPLE_S``, so it sees worker pools, but may miss a short peak). The peak is
-the larger of the two. A fresh wrapper per command matters: ``RUSAGE_CHILDREN``
+the larger of the two. CPU is the user + system time of the whole tree
+(``RUSAGE_CHILDREN``: every descendant that was waited for, as pool workers are). A fresh wrapper per command matters: ``RUSAGE_CHILDREN``
 keeps the maximum of every child ever waited for.
 """
 
@@ -35,6 +36,7 @@ class Measurement(NamedTuple):
     max_process_rss_kib: int
     tree_rss_kib: int
     returncode: int
+    cpu_s: float = 0.0  # user + system of the process tree
 
     @property
     def peak_mib(self) -> float:
@@ -94,8 +96,9 @@ def run_measured(cmd: Sequence[str], *, cwd: str | None, stdout: str | None, std
     for handle in (out, err):
         if hasattr(handle, "close"):
             handle.close()
-    max_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
-    return Measurement(wall, max(max_rss, peak), max_rss, peak, returncode)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    max_rss = usage.ru_maxrss  # KiB on Linux
+    return Measurement(wall, max(max_rss, peak), max_rss, peak, returncode, usage.ru_utime + usage.ru_stime)
 
 
 def measure(
