@@ -1,8 +1,10 @@
 """`check FILE ...`: the given files, fresh from disk, against the stored index of the rest.
 
-The pre-commit entry. Only the given files are read: every other file's
-fingerprints come from the index as the last scan stored them. The given
-files' units replace their stored ones, matching is seeded from them alone
+The pre-commit entry. Only the given files are read and parsed. The index's
+lookup (`engine.lookup`) names the stored files that share a unit hash or an LSH
+band bucket with them; only those files' fingerprints are loaded, as the last
+scan stored them, next to the given files' fresh units (which replace their
+stored versions). Matching is seeded from the given files alone
 (`detect(..., seed_files=...)`), and what is left is filtered to the clones
 the baseline does not accept. A fragment in a file that is gone from disk (a
 renamed or deleted file the index still remembers) is dropped, so a rename is
@@ -11,6 +13,7 @@ not reported as a copy of itself.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Set
 from pathlib import Path
@@ -21,7 +24,8 @@ from engine.config import Settings
 from engine.detect import detect
 from engine.discover import is_excluded, language_of, relative_path
 from engine.exceptions import StoreError, UsageError
-from engine.fingerprint import unpack_columns
+from engine.fingerprint import Columns, unpack_columns
+from engine.lookup import Lookup, Shared, of_corpus, pairable_bands
 from engine.match import Corpus
 from engine.pool import fingerprint_all
 from engine.records import (
@@ -66,8 +70,9 @@ def check(files: list[Path], settings: Settings, root: Path, db_path: Path | Non
     """Clones that the given files take part in and the baseline does not accept.
 
     The scan's stages over the given files only: they are fingerprinted
-    (`pool.fingerprint_all`), the index's corpus of the rest is loaded with their
-    stored versions retired (`Corpus.retire`), and `detect` is seeded from them.
+    (`pool.fingerprint_all`), the stored files that share keys with them are loaded
+    (without the given files' stored versions; see `engine.lookup`), and `detect` is
+    seeded from the given files.
     """
     clock = time.perf_counter()
     root = root.absolute()
@@ -87,26 +92,27 @@ def check(files: list[Path], settings: Settings, root: Path, db_path: Path | Non
             checked[rel] = result
         else:
             skipped.append(SkippedFile.of(rel, result.status, result.error))
+    replaced = {rel for rel, _ in skipped} | checked.keys()
+    fresh = {rel: unpack_columns(r.blob) for rel, r in checked.items() if r.blob}
     with Store(db, timeout=lock_timeout) as store:
         accepted = baseline.load(root, store)
+        under = str(root).rstrip(os.sep) + os.sep
         indexed = {relative_path(path, root): row for path, row in store.known_files().items()
-                   if Path(path).is_relative_to(root)}
+                   if path.startswith(under)}
         stored = {rel: row for rel, row in indexed.items()
                   if FileStatus(row.status).fingerprinted
                   and row.fingerprint_key == settings.fingerprint_key()}
-        corpus = _stored_corpus(store, str(root), stored)
+        corpus, shared = _sharing_corpus(store, str(root), stored, fresh, replaced, settings)
     for skip in skipped:
         if skip.reason == DELETED and skip.path not in indexed:
             raise UsageError(f"{skip.path}: no such file (not on disk, and the index of {root} "
                              "never had it)")
-    replaced = {rel for rel, _ in skipped} | checked.keys()
-    retired = corpus.retire(replaced)
-    fresh = {rel: unpack_columns(r.blob) for rel, r in checked.items() if r.blob}
     seeds = set(range(len(corpus.paths), len(corpus.paths) + len(fresh)))
     for rel in sorted(fresh):
         corpus.add_file(rel, *fresh[rel])
-    found = detect(corpus, settings, root, seed_files=seeds) if seeds else []
-    clones = [clone for clone, key in _on_disk(found, root, checked.keys(), retired)
+    found = detect(corpus, settings, root, seed_files=seeds, too_common=shared.too_common,
+                   too_common_bands=shared.too_common_bands) if seeds else []
+    clones = [clone for clone, key in _on_disk(found, root, checked.keys())
               if not (accepted is not None and baseline.is_accepted(clone, key, accepted))]
     stats = scan_stats(list(checked.values()), clones, reused=len(stored.keys() - replaced),
                        parsed=len(checked), skipped=len(skipped),
@@ -116,28 +122,47 @@ def check(files: list[Path], settings: Settings, root: Path, db_path: Path | Non
     return CheckResult(report, tuple(notes))
 
 
-def _stored_corpus(store: Store, root: str, stored: dict[str, KnownFile]) -> Corpus:
-    """The corpus of every stored file: from the snapshot when it is current, else built
-    file by file (and the snapshot taken for the next check)."""
-    state = _state(stored)
+def _sharing_corpus(store: Store, root: str, stored: dict[str, KnownFile],
+                    fresh: dict[str, Columns], replaced: set[str], settings: Settings
+                    ) -> tuple[Corpus, Shared]:
+    """The corpus of the stored files that share a unit hash or a band bucket with the
+    checked ones (their stored versions left out), and the keys too common to match."""
+    import numpy as np
+    checked = Corpus.of_files(sorted(fresh.items()))
+    bands, _ = pairable_bands(checked, settings.min_lines, settings.min_tokens)
+    shared = _lookup(store, root, stored, settings).shared(
+        np.asarray(checked.renamed, dtype=np.uint64), bands, replaced)
+    wanted = sorted(rel for rel in shared.paths if rel in stored)
+    blobs = store.fingerprint_blobs(stored[rel].id for rel in wanted)
+    corpus = Corpus.of_files((rel, store.columns_of(blobs[stored[rel].id]))
+                             for rel in wanted if stored[rel].id in blobs)
+    return corpus, shared
+
+
+def _lookup(store: Store, root: str, stored: dict[str, KnownFile], settings: Settings
+            ) -> Lookup:
+    """The lookup of every stored file: kept in the index for its state, else made from
+    the whole corpus (and kept for the next check)."""
+    state = _state(stored, settings)
     data = store.cached_corpus(root, state)
-    corpus = Corpus.from_bytes(data) if data is not None else None
-    if corpus is not None:
-        return corpus
+    lookup = Lookup.from_bytes(data) if data is not None else None
+    if lookup is not None:
+        return lookup
     blobs = store.fingerprint_blobs(row.id for row in stored.values())
     corpus = Corpus.of_files((rel, store.columns_of(blobs[stored[rel].id]))
                              for rel in sorted(stored) if stored[rel].id in blobs)
+    lookup = of_corpus(corpus, settings.min_lines, settings.min_tokens)
     try:
-        store.save_cached_corpus(root, state, corpus.to_bytes())
+        store.save_cached_corpus(root, state, lookup.to_bytes())
     except StoreError:
-        pass  # a scan holds the lock: the next check takes the snapshot
-    return corpus
+        pass  # a scan holds the lock: the next check keeps it
+    return lookup
 
 
-def _state(stored: dict[str, KnownFile]) -> str:
-    """What a corpus snapshot depends on: the files, their content, and the corpus layout."""
+def _state(stored: dict[str, KnownFile], settings: Settings) -> str:
+    """What a lookup depends on: the files, their content, the settings and its layout."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(Corpus.layout().encode())
+    digest.update(f"lookup {Lookup._fields} {settings.detection_key()}".encode())
     for rel in sorted(stored):
         row = stored[rel]
         digest.update(f"{rel}\0{row.hash}\0{row.id}\0{row.fingerprint_key}\n".encode())
@@ -181,12 +206,11 @@ def _index_state(db: Path, root: Path, fingerprint_key: str, lock_timeout: float
     return ""
 
 
-def _on_disk(found: list[KeyedClone], root: Path, checked: Set[str],
-             retired: Set[str]) -> Iterator[KeyedClone]:
-    """The clones without fragments in retired or vanished files, those with two left."""
+def _on_disk(found: list[KeyedClone], root: Path, checked: Set[str]
+             ) -> Iterator[KeyedClone]:
+    """The clones without fragments in vanished files, those with two left."""
     for clone, key in found:
-        kept = tuple(f for f in clone.fragments if f.path in checked
-                     or (f.path not in retired and (root / f.path).exists()))
+        kept = tuple(f for f in clone.fragments if f.path in checked or (root / f.path).exists())
         if len(kept) >= 2:
             yield KeyedClone(clone._replace(fragments=kept) if len(kept) < len(clone.fragments)
                              else clone, key)

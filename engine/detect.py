@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import threading
-from collections.abc import Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Mapping, Set
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from engine.config import Settings
 from engine.match import Corpus, clone_groups, fragments_of, group_size
@@ -16,6 +14,11 @@ from engine.near_sign import FileIndex
 from engine.records import Clone, Fragment, KeyedClone
 from engine.sources import FragmentTexts
 from engine.suggest import suggestion
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    import numpy as np
 
 
 class _Pending(NamedTuple):
@@ -36,14 +39,18 @@ _POOL_MIN_CLONES = 400
 
 def detect(corpus: Corpus, settings: Settings, root: Path,
            seed_files: set[FileIndex] | None = None, previous: Mapping[str, Clone] | None = None,
+           too_common: Set[int] = frozenset(), too_common_bands: np.ndarray | None = None,
            ) -> list[KeyedClone]:
     """Exact, renamed and near-miss clone classes of the corpus, with suggestions.
 
     `seed_files` limits the result to clones touching those files (see
     `match.clone_groups`). A clone of `previous` (by key) with the same
     fragments keeps its suggestion instead of reading its files again.
+    `too_common` and `too_common_bands` are keys found too common in a bigger
+    corpus than this one (see `engine.lookup`).
     """
-    groups = clone_groups(corpus, settings.min_lines, settings.min_tokens, seed_files)
+    groups = clone_groups(corpus, settings.min_lines, settings.min_tokens, seed_files,
+                          too_common)
     pending = []
     taken: list[Taken] = []
     for number, group in enumerate(groups):
@@ -61,7 +68,7 @@ def detect(corpus: Corpus, settings: Settings, root: Path,
         advisor.add(pending)
         near = []
         for group in near_groups(corpus, settings.min_lines, settings.min_tokens,
-                                 settings.threshold, taken, seed_files):
+                                 settings.threshold, taken, seed_files, too_common_bands):
             fragments = tuple(Fragment(corpus.paths[corpus.file_of[first]],
                                        corpus.start_line[first], corpus.end_line[last])
                               for first, last in group.fragments)
@@ -83,6 +90,9 @@ class _Advisor:
         self.advice: dict[int, tuple[str, float] | Future] = {}
         self.pool: ProcessPoolExecutor | None = None
         if workers > 1:
+            import multiprocessing  # with concurrent.futures: only for a pool
+            from concurrent.futures import ProcessPoolExecutor
+
             gc.freeze()  # forked workers must not collect (and so copy) the parent's big heap
             context = multiprocessing.get_context(
                 "fork" if threading.active_count() == 1 else "forkserver")
@@ -121,7 +131,7 @@ class _Advisor:
         clones = []
         for index, item in enumerate(self.items):
             advice = self.advice[index]
-            if isinstance(advice[0], Future):
+            if not isinstance(advice[0], str):  # a Future: the pool is writing it
                 future, position = advice
                 advice = future.result()[position]
             text, similarity = advice

@@ -168,13 +168,16 @@ class CloneGroup(NamedTuple):
 
 
 def clone_groups(corpus: Corpus, min_lines: int, min_tokens: int,
-                 seed_files: set[FileIndex] | None = None) -> list[CloneGroup]:
+                 seed_files: set[FileIndex] | None = None,
+                 too_common: Set[int] = frozenset()) -> list[CloneGroup]:
     """All clone classes of exact and renamed copies, biggest first, nested ones dropped.
 
     With `seed_files` (indexes into `corpus.paths`), only classes with a fragment
     in one of those files are found — the work is then proportional to them.
+    `too_common`: renamed hashes known to repeat more than MAX_BUCKET times in a
+    bigger corpus than this one (see `engine.lookup`), never seeded from.
     """
-    runs = _matching_runs(corpus, min_lines, min_tokens, seed_files)
+    runs = _matching_runs(corpus, min_lines, min_tokens, seed_files, too_common)
     by_key: dict[int, set[int]] = defaultdict(set)
     lengths: dict[int, int] = {}
     renamed = corpus.renamed
@@ -220,19 +223,23 @@ def _weights(corpus: Corpus):
     return lambda start, length: cumulative[start + length] - cumulative[start]
 
 
+# A matching run of units: where it starts in one copy, in the other, and its length.
+_Run = tuple[int, int, int]
+
+
 def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
-                   seed_files: set[FileIndex] | None = None) -> list[tuple[int, int, int]]:
-    renamed, noise = corpus.renamed, corpus.noise
+                   seed_files: set[FileIndex] | None, too_common: Set[int]) -> list[_Run]:
+    renamed, noise, file_of = corpus.renamed, corpus.noise, corpus.file_of
     first_of, end_of, parent_of = corpus.block_first, corpus.block_end, corpus.block_parent
     cum_lines = [0, *accumulate(corpus.lines)]
     cum_tokens = [0, *accumulate(corpus.tokens)]
     # Bare statements (not whole definitions, not noise) make a run a snippet: SNIPPET_FACTOR.
     cum_plain = [0, *accumulate(not (d or n) for d, n in zip(corpus.definition, noise))]
     snippet_tokens = round(min_tokens * SNIPPET_FACTOR)
-    file_of = corpus.file_of
-    repeated, buckets = _seeds(corpus, min_lines, min_tokens, seed_files, cum_lines, cum_tokens)
+    repeated, buckets = _seeds(corpus, min_lines, min_tokens, seed_files, cum_lines, cum_tokens,
+                               too_common)
     seen: set[tuple[int, int]] = set()
-    runs: list[tuple[int, int, int]] = []
+    runs: list[_Run] = []
     for members in buckets.values():
         if len(members) < 2:
             continue
@@ -283,7 +290,7 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
 
 
 def _seeds(corpus: Corpus, min_lines: int, min_tokens: int, seed_files: set[FileIndex] | None,
-           cum_lines: list[int], cum_tokens: list[int]
+           cum_lines: list[int], cum_tokens: list[int], too_common: Set[int] = frozenset()
            ) -> tuple[set[int], dict[int, list[int]]]:
     """The renamed hashes to seed matches from, and their units by hash.
 
@@ -293,7 +300,7 @@ def _seeds(corpus: Corpus, min_lines: int, min_tokens: int, seed_files: set[File
     renamed, noise = corpus.renamed, corpus.noise
     first_of, end_of = corpus.block_first, corpus.block_end
     counts = Counter(renamed)
-    repeated = {key for key, count in counts.items() if 2 <= count <= MAX_BUCKET}
+    repeated = {key for key, count in counts.items() if 2 <= count <= MAX_BUCKET} - too_common
     if seed_files is not None:
         repeated &= {key for key, file in zip(renamed, corpus.file_of) if file in seed_files}
     buckets: dict[int, list[int]] = defaultdict(list)

@@ -69,27 +69,42 @@ class NearPair(NamedTuple):
     similarity: float
 
 
+def band_keys(sigs: np.ndarray) -> np.ndarray:
+    """Each row's LSH bucket key in each band: an (n, bands) uint64 array. A band's
+    index is mixed into its keys, so keys of different bands never meet."""
+    import numpy as np
+    bands, width = parameters()[:2]
+    mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                    0x27D4EB2F165667C5], dtype=np.uint64)[:width]
+    blocks = sigs[:, :bands * width].astype(np.uint64).reshape(len(sigs), bands, width)
+    band_mix = np.arange(bands, dtype=np.uint64) * np.uint64(0xD6E8FEB86659FD93)
+    return (blocks * mix).sum(axis=2) + band_mix  # wraps: a hash of the band's values
+
+
 def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray,
-                    seeds: np.ndarray | None = None) -> np.ndarray:
+                    seeds: np.ndarray | None = None,
+                    too_common: np.ndarray | None = None) -> np.ndarray:
     """Pairs (i, j), i < j, of eligible rows (near indexes) sharing an LSH band bucket:
     an (n, 2) array.
 
     With `seeds` (a mask), only buckets holding a seed row are paired — the
     cost is then a hash of every row per band, with no sort of them all.
+    `too_common` (sorted keys) are buckets known to be over MAX_BAND_BUCKET in a
+    bigger corpus than this one (see `engine.lookup`): never paired.
     """
     import numpy as np
     all_rows = np.flatnonzero(eligible)
     found: list[np.ndarray] = []
-    mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
-                    0x27D4EB2F165667C5], dtype=np.uint64)
-    bands, width = parameters()[:2]
-    for band in range(bands):
-        block = sigs[all_rows, band * width:(band + 1) * width].astype(np.uint64)
-        keys = (block * mix[:width]).sum(axis=1)  # wraps: a hash of the band's values
+    all_keys = band_keys(sigs[all_rows])
+    for band in range(all_keys.shape[1]):
+        keys = all_keys[:, band]
         rows = all_rows
         if seeds is not None:
             inside = np.isin(keys, keys[seeds[all_rows]])
             rows, keys = all_rows[inside], keys[inside]
+        if too_common is not None and len(too_common):
+            usual = ~np.isin(keys, too_common)
+            rows, keys = rows[usual], keys[usual]
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
@@ -184,19 +199,22 @@ class NearGroup(NamedTuple):
     tokens: int
 
 
-def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: float,
-                taken: Sequence[Taken] = (),
-                seed_files: set[FileIndex] | None = None) -> list[NearGroup]:
-    """Near-miss clone classes of the corpus' functions.
+class Eligible(NamedTuple):
+    """The near units' signatures and columns, and which of them may pair at all."""
 
-    `taken` holds the exact and renamed fragments already reported, as
-    (file, start line, end line, clone number): a pair lying in two fragments
-    of one such clone is not reported again.
-    """
+    sigs: np.ndarray  # (near units, NUM_PERM) uint32
+    eligible: np.ndarray  # mask: big enough, and the representative of its renamed twins
+    tokens: np.ndarray
+    files: np.ndarray
+    renamed: np.ndarray
+
+
+def eligible_units(corpus: Corpus, min_lines: int, min_tokens: int) -> Eligible:
+    """The near units that may be paired: big enough, and of functions that are renamed
+    copies of each other (reported as such) one only — a near copy of one pairs with
+    that one."""
     import numpy as np
     count = len(corpus.near_unit)
-    if count < 2:
-        return []
     sigs = np.frombuffer(b"".join(corpus.signatures), dtype=np.uint32).reshape(count, NUM_PERM)
 
     def column(values: list[int], dtype: type = np.int64) -> np.ndarray:
@@ -204,14 +222,29 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
 
     lines, tokens, files = column(corpus.lines), column(corpus.tokens), column(corpus.file_of)
     renamed = column(corpus.renamed, np.uint64)
-    # Of functions that are renamed copies of each other (reported as such),
-    # one stands for all: a near copy of one pairs with that one only.
     representative = np.zeros(count, dtype=bool)
     representative[np.unique(renamed, return_index=True)[1]] = True
     eligible = (lines >= min_lines) & (tokens >= round(min_tokens * SNIPPET_FACTOR)) \
         & representative
+    return Eligible(sigs, eligible, tokens, files, renamed)
+
+
+def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: float,
+                taken: Sequence[Taken] = (),
+                seed_files: set[FileIndex] | None = None,
+                too_common: np.ndarray | None = None) -> list[NearGroup]:
+    """Near-miss clone classes of the corpus' functions.
+
+    `taken` holds the exact and renamed fragments already reported, as
+    (file, start line, end line, clone number): a pair lying in two fragments
+    of one such clone is not reported again. `too_common`: see `candidate_pairs`.
+    """
+    import numpy as np
+    if len(corpus.near_unit) < 2:
+        return []
+    sigs, eligible, tokens, files, renamed = eligible_units(corpus, min_lines, min_tokens)
     seeds = None if seed_files is None else np.isin(files, list(seed_files))
-    pairs = candidate_pairs(sigs, eligible, seeds)
+    pairs = candidate_pairs(sigs, eligible, seeds, too_common)
     if len(pairs):
         a, b = pairs[:, 0], pairs[:, 1]
         sizes = np.minimum(tokens[a], tokens[b]) / np.maximum(tokens[a], tokens[b])

@@ -21,7 +21,7 @@ ENGINE_STAGES = (
     ("plan", "pool"),
     ("match", "near", "suggest", "detect"),
     ("store", "baseline", "queries"),
-    ("inventory",),
+    ("inventory", "lookup"),
     ("scan", "check", "tracking"),
     ("markdown", "sarif", "html", "report"),
     ("cli", "__main__", "__init__"),

@@ -148,3 +148,56 @@ def test_cli_exit_codes_and_messages(indexed):
     assert clean.returncode == 0, clean.stderr
     folder = run_cli("check", "catalog", "--db", db, cwd=shop)
     assert folder.returncode == 2 and "is a folder" in folder.stderr
+
+
+def _whole_corpus_check(db: Path, root: Path, rel: str) -> list[tuple[str, tuple]]:
+    """What a check of `rel` finds matching against every stored file (the oracle the
+    lookup must agree with): the stored corpus, its old version of `rel` retired."""
+    from engine.detect import detect
+    from engine.discover import relative_path
+    from engine.fingerprint import fingerprint_file, unpack_columns
+    from engine.match import Corpus
+    from engine.store import Store
+
+    with Store(db) as store:
+        known = {relative_path(p, root): k for p, k in store.known_files().items()}
+        blobs = store.fingerprint_blobs(k.id for k in known.values())
+        corpus = Corpus.of_files((p, store.columns_of(blobs[known[p].id]))
+                                 for p in sorted(known) if known[p].id in blobs)
+    corpus.retire({rel})
+    fresh = fingerprint_file(str(root / rel), "python", "", SETTINGS.max_file_size,
+                             SETTINGS.noise_policy)
+    corpus.add_file(rel, *unpack_columns(fresh.blob))
+    found = detect(corpus, SETTINGS, root, seed_files={len(corpus.paths) - 1})
+    return sorted((c.kind, tuple(f for f in c.fragments if not f.path.endswith("@indexed")))
+                  for c, _ in found)
+
+
+def test_the_lookup_finds_what_matching_against_every_file_finds(tmp_path):
+    """A check loads only the files that share a unit hash or band bucket with the checked
+    one, and passes on what is too common over the whole index: the clones are those
+    that matching against every stored file gives — here with a statement repeated in
+    more files than a bucket may hold, and an edited copy of a function (near-miss)."""
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'repo'\n")
+    common = ("def configure(app, settings):\n    app.debug = False\n    app.name = settings.name\n"
+              "    app.secret = settings.load('secret', default=None)\n"
+              "    app.routes = [route for route in settings.routes if route.enabled]\n"
+              "    app.timeout = settings.timeout * 2 + 1\n    return app\n\n\n")
+    body = "\n".join(f"    total += item.price * {k} - discount(item, {k})" for k in range(8))
+    for n in range(60):  # `configure` in 60 files: over MAX_BUCKET, never matched
+        price = (f"def price_{n}(items, discount):\n    total = {n}\n    for item in items:\n"
+                 f"{body.replace('    ', '        ')}\n    return total\n") if n < 5 else ""
+        (root / "pkg" / f"m{n:02}.py").write_text(common + price)
+    db = tmp_path / "index.db"
+    scan([root], SETTINGS, db)
+    edited = root / "pkg" / "m03.py"
+    edited.write_text(edited.read_text().replace("- discount(item, 3)", "+ 1"))
+    kinds = set()
+    for rel in ("pkg/m03.py", "pkg/m00.py", "pkg/m59.py"):
+        result = check([root / rel], SETTINGS, root, db)
+        got = sorted((c.kind, c.fragments) for c in result.report.clones)
+        assert got == _whole_corpus_check(db, root, rel), rel
+        kinds |= {kind for kind, _ in got}
+    assert kinds == {"renamed", "near"}, "the fixture has clones of both kinds to find"
