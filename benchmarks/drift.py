@@ -37,11 +37,13 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import io
 import json
 import keyword
 import os
 import shutil
+import subprocess
 import sys
 import time
 import tokenize
@@ -55,13 +57,14 @@ from rapidfuzz.distance import Indel
 from benchmarks.mutations import is_docstring, span_code_lines
 from benchmarks.pypi import CACHE_DIR, Pin, extract_package, fetch
 from benchmarks.scoring import COVERAGE, Recall, coverage
-from benchmarks.tools import ALL_TOOLS, Clone, ToolRun, run_tool
+from benchmarks.tools import ALL_TOOLS, REPO, Clone, ToolRun, run_tool
 
 MIN_CODE_LINES = 6
 BANDS = ("identical", "renamed", "0.90+", "0.75-0.90", "0.60-0.75")
 BELOW = "below-0.60"
 MIN_SIMILARITY = 0.60
 MIN_YEARS_APART = 2
+MAX_DIFF_LINES = 12  # changed lines shown per missed pair
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TOOL_LABELS = {
@@ -167,12 +170,10 @@ class ToolScore(NamedTuple):
 # ---------------------------------------------------------------- truth: units of one release
 
 
-def _padded(lines: Sequence[str], start: int, end: int) -> tuple[str, int]:
-    """The text of lines start..end, under ``if 1:`` when indented so it tokenizes alone; and the line offset."""
+def _padded(lines: Sequence[str], start: int, end: int) -> str:
+    """The text of lines start..end, under ``if 1:`` when indented, so that a method tokenizes alone."""
     text = "\n".join(lines[start - 1: end]) + "\n"
-    if text[:1] in (" ", "\t"):
-        return "if 1:\n" + text, start - 2
-    return text, start - 1
+    return "if 1:\n" + text if text[:1] in (" ", "\t") else text
 
 
 def _docstring_rows(tree: ast.AST) -> set[int]:
@@ -186,7 +187,7 @@ def _docstring_rows(tree: ast.AST) -> set[int]:
 
 def normalized_tokens(lines: Sequence[str], start: int, end: int) -> tuple[str, ...]:
     """The tokens of lines start..end without comments, layout and docstrings: what the code says."""
-    text, _ = _padded(lines, start, end)
+    text = _padded(lines, start, end)
     docstrings = _docstring_rows(ast.parse(text))
     return tuple(
         _literal(tok.string) if tok.type == tokenize.STRING else tok.string
@@ -407,8 +408,18 @@ def band_counts(pairs: Iterable[Pair]) -> dict[str, int]:
     return counts
 
 
+def checkout_state(repo: Path = REPO) -> dict:
+    """The commit CodeBot ran from, and the engine files edited on top of it (the scan runs the work tree)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+        return done.stdout if done.returncode == 0 else ""
+
+    return {"commit": git("rev-parse", "HEAD").strip(),
+            "engine_edits": sorted(line[3:] for line in git("status", "--porcelain", "--", "engine").splitlines())}
+
+
 def results_json(libraries: Sequence[Library], pairs: Sequence[Pair], scores: Sequence[ToolScore],
-                 tree: Path) -> dict:
+                 tree: Path, checkout: dict | None = None) -> dict:
     """Everything the tables need, machine-readable."""
     files, lines = tree_size(tree)
     return {
@@ -416,6 +427,7 @@ def results_json(libraries: Sequence[Library], pairs: Sequence[Pair], scores: Se
         "date": time.strftime("%Y-%m-%d"),
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
+        "checkout": checkout or {},
         "coverage": COVERAGE,
         "min_code_lines": MIN_CODE_LINES,
         "bands": list(BANDS),
@@ -483,13 +495,26 @@ def render_markdown(results: dict) -> str:
 
 
 def _span(unit: Unit) -> str:
-    return f"`{unit.path}:{unit.start}-{unit.end}` ({len(unit.code)} code lines)"
+    return f"`{unit.path}:{unit.start}-{unit.end}` ({len(unit.code)} code lines, {len(unit.tokens)} tokens)"
 
 
-def render_misses(score_: ToolScore, pairs: Sequence[Pair], clones: Sequence[Clone]) -> str:
-    """One tool's missed pairs per band, with the best partial coverage any one clone gave."""
+def _diff(pair: Pair, tree: Path, limit: int = MAX_DIFF_LINES) -> list[str]:
+    """The changed code lines between the two sides (no context, no docstrings), cut at ``limit``: what drifted."""
+    def text(unit: Unit) -> list[str]:
+        lines = (tree / unit.path).read_text(encoding="utf-8", errors="replace").splitlines()
+        return [lines[row - 1].strip() for row in unit.code]
+
+    changed = [line for line in difflib.unified_diff(text(pair.old), text(pair.new), n=0, lineterm="")
+               if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    shown = changed[:limit] + ([f"... {len(changed) - limit} more changed lines"] if len(changed) > limit else [])
+    return ["  ```diff", *(f"  {line}" for line in shown), "  ```"] if shown else []
+
+
+def render_misses(score_: ToolScore, clones: Sequence[Clone], tree: Path) -> str:
+    """One tool's missed pairs per band: spans, sizes, the best partial coverage any one clone gave, and the diff."""
     index = index_by_path(clones)
-    out = [f"# Missed by {score_.run.tool}", ""]
+    out = [f"# Missed by {score_.run.tool}", "",
+           "Coverage: the one clone with fragments on both sides that covers the weaker side best (old / new).", ""]
     for band in BANDS:
         missed = [p for p in score_.missed if p.band == band]
         out += [f"## {band}: {len(missed)} missed of {score_.recall[band].total}", ""]
@@ -498,6 +523,7 @@ def render_misses(score_: ToolScore, pairs: Sequence[Pair], clones: Sequence[Clo
             a, b = best_cover(pair, near)
             out.append(f"- `{pair.qualname}` ({pair.library}) similarity {pair.similarity:.3f}: "
                        f"old {_span(pair.old)}, new {_span(pair.new)}; best clone covers {a:.0%} / {b:.0%}")
+            out += _diff(pair, tree)
         out.append("")
     return "\n".join(out)
 
@@ -537,9 +563,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if run.error:
             print(f"{tool}: {run.error}", file=sys.stderr)
         scored = score(run, pairs)
-        (out / f"drift-misses-{tool}.md").write_text(render_misses(scored, pairs, run.clones), encoding="utf-8")
+        (out / f"drift-misses-{tool}.md").write_text(render_misses(scored, run.clones, tree), encoding="utf-8")
         scores.append(scored)
-    results = results_json(LIBRARIES, pairs, scores, tree)
+    results = results_json(LIBRARIES, pairs, scores, tree, checkout_state())
     report = render_markdown(results)
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "drift.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

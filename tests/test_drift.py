@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from benchmarks.drift import (
-    BANDS,
     BELOW,
     LIBRARIES,
     Library,
@@ -26,6 +25,7 @@ from benchmarks.drift import (
     pairs_of,
     release_units,
     render_markdown,
+    render_misses,
     results_json,
     score,
     truth,
@@ -308,3 +308,13 @@ def test_extract_keeps_the_package_python_files_without_tests(tmp_path: Path) ->
             tarred.add(source, arcname=name)
     written = extract_package(sdist, "pkg", tmp_path / "s")
     assert [p.relative_to(tmp_path / "s").as_posix() for p in written] == ["pkg/a.py"]
+
+
+def test_misses_list_each_missed_pair_with_what_changed(tree: Path) -> None:
+    """The misses file names the missed pair under its band, with its spans and the changed lines."""
+    pairs = truth([LIB], tree)
+    scored = score(ToolRun("codebot", (), 1.0, 1.0, 0), pairs)
+    text = render_misses(scored, (), tree)
+    renamed = text[text.index("## renamed"):text.index("## 0.90+")]
+    assert "`pkg.core.Outer.Inner.run` (lib)" in renamed and "lib-1.0/pkg/core.py:3-" in renamed
+    assert "-def run(self, items, limit):" in renamed and "+def run(self, values, cap):" in renamed
