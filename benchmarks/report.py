@@ -123,16 +123,26 @@ def render_breakdown(data: Mapping[str, Any]) -> str:
         "",
         table(result),
         "",
+        _costliest(result),
         phases_line(result),
     ])
+
+
+def _costliest(result: Any, top: int = 3) -> str:
+    """The stages that dominate, with their shares of the measured total."""
+    measured = [s for s in result.stages if not s.error]
+    total = sum(s.wall_s for s in measured) or 1.0
+    ranked = sorted(measured, key=lambda s: -s.wall_s)[:top]
+    return "Costliest stages: " + ", ".join(
+        f"{s.name} {100 * s.wall_s / total:.0f}%" for s in ranked) + "."
 
 
 def render_scaling(data: Mapping[str, Any]) -> str:
     """Cold scan, unchanged rescan and check at each size, the growth, and the 20 MB file."""
     lines = [
         f"{data['cpus']} CPUs, {data['date']}, one run each. Copies 2..n of the standard "
-        "library have their names renamed and about "
-        f"{data['edit_percent']:.0f}% of lines with an operator edited.",
+        "library (`benchmarks/scaling.py`) have every name renamed and an operator swapped "
+        f"on {data['edit_percent']:.1f}% of their lines.",
         "",
         "| Size | Files | Lines | Scenario | Wall s | CPU s | Peak MiB, largest process "
         "| Peak MiB, process tree | Clones |",
