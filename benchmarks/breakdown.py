@@ -6,7 +6,8 @@
 
 Each stage is called through the engine's public functions, serially in this
 process, over every file of ``ROOT``, so the figures add up and stay valid as the
-engine's insides change: imports (``import engine.cli`` in a fresh interpreter),
+engine's insides change: start-up (``python -c pass``), imports (``import
+engine.cli`` in a fresh interpreter),
 discover, read + hash, parse (``ast``), tokens, units (the statement walk),
 unit hashing (the xxh3 calls, timed by wrapping the engine's ``hash64``), near
 signatures (token codes and MinHash), corpus (pack, unpack, load), match,
@@ -24,6 +25,7 @@ import argparse
 import ast
 import json
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,7 +40,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 REPO = Path(__file__).resolve().parent.parent
-STAGES = ("imports", "discover", "read + hash", "parse", "tokens", "units", "unit hashing",
+STAGES = ("start-up", "imports", "discover", "read + hash", "parse", "tokens", "units", "unit hashing",
           "near signatures", "corpus", "match", "near matching + verification", "suggestions",
           "store")
 _PHASE_LINE = re.compile(r"^codebot: (.+?): done in ([0-9.]+)s$")
@@ -260,6 +262,22 @@ def _store_stage(root: Path) -> tuple[Stage, float]:
     return Stage("store", end[0] - begin[0], end[1] - begin[1], 1), whole
 
 
+def startup_stage(runs: int = 5) -> Stage:
+    """A bare interpreter's start and exit (``python -c pass``), the best of a few runs:
+    what every command pays before its first import."""
+    best = Stage("start-up", float("inf"), 0.0, runs)
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        if wall < best.wall_s:
+            best = best._replace(wall_s=wall, cpu_s=cpu)
+    return best
+
+
 def import_stage() -> Stage:
     """``import engine.cli`` in a fresh interpreter (the start-up every command pays)."""
     code = ("import time; w, c = time.perf_counter(), time.process_time(); import engine.cli; "
@@ -316,8 +334,9 @@ def _attempt(name: str, measure: Callable[[], Any], default: Any) -> tuple[Any, 
 def breakdown(root: Path) -> Breakdown:
     """Measure every stage on ``root`` (see the module docstring)."""
     clock = _Clock()
-    imports, error = _attempt("imports", import_stage, Stage("imports", 0, 0))
-    stages = [imports._replace(error=error)]
+    startup, error = _attempt("start-up", startup_stage, Stage("start-up", 0, 0))
+    imports, error2 = _attempt("imports", import_stage, Stage("imports", 0, 0))
+    stages = [startup._replace(error=error), imports._replace(error=error2)]
     from engine.discover import discover  # after the import stage: it is not timed here
 
     with clock.time("discover"):
