@@ -217,11 +217,10 @@ def eligible_units(corpus: Corpus, min_lines: int, min_tokens: int) -> Eligible:
     count = len(corpus.near_unit)
     sigs = np.frombuffer(b"".join(corpus.signatures), dtype=np.uint32).reshape(count, NUM_PERM)
 
-    def column(values: list[int], dtype: type = np.int64) -> np.ndarray:
-        return np.fromiter(map(values.__getitem__, corpus.near_unit), dtype=dtype, count=count)
-
-    lines, tokens, files = column(corpus.lines), column(corpus.tokens), column(corpus.file_of)
-    renamed = column(corpus.renamed, np.uint64)
+    units = np.asarray(corpus.near_unit, dtype=np.int64)
+    lines, tokens, files, renamed = (np.asarray(column)[units].astype(dtype) for column, dtype in (
+        (corpus.lines, np.int64), (corpus.tokens, np.int64), (corpus.file_of, np.int64),
+        (corpus.renamed, np.uint64)))
     representative = np.zeros(count, dtype=bool)
     representative[np.unique(renamed, return_index=True)[1]] = True
     eligible = (lines >= min_lines) & (tokens >= round(min_tokens * SNIPPET_FACTOR)) \

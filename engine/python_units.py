@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from functools import partial
 from itertools import accumulate, chain, groupby
 from operator import attrgetter
@@ -55,6 +55,11 @@ _DATA_NODES = (
     ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Name, ast.Attribute,
     ast.UnaryOp, ast.USub, ast.UAdd, ast.Load, ast.Starred, ast.keyword, ast.Call,
 )
+# The same as sets of exact types (an ast node's class is never subclassed): one C-level
+# lookup per node instead of an isinstance over a tuple.
+_CONTAINER_TYPES = frozenset(_DATA_CONTAINERS)
+_ARGUMENT_TYPES = _CONTAINER_TYPES | {ast.Constant}
+_DATA_TYPES = frozenset(_DATA_NODES)
 _PLAIN_VALUES = (ast.Name, ast.Constant, ast.Attribute)
 # A function body of at most this many one-line statements is a getter,
 # setter or delegation: the kind of copy nobody merges.
@@ -308,21 +313,23 @@ def _is_data(node: ast.stmt) -> bool:
     fed only such (`table.update({...})`), or a string over several lines: its
     contents are the point, so it matches only an identical copy."""
     value = getattr(node, "value", None)
-    if isinstance(value, ast.Constant):
+    kind = type(value)
+    if kind is ast.Constant:
         return isinstance(value.value, (str, bytes)) and value.end_lineno > value.lineno
-    if isinstance(value, ast.Call):
+    if kind is ast.Call:
         arguments = [*value.args, *(k.value for k in value.keywords)]
-        if not any(isinstance(a, _DATA_CONTAINERS) for a in arguments) or not all(
-                isinstance(a, (*_DATA_CONTAINERS, ast.Constant)) for a in arguments):
+        kinds = set(map(type, arguments))
+        if not kinds & _CONTAINER_TYPES or not kinds <= _ARGUMENT_TYPES:
             return False
-    elif not isinstance(value, _DATA_CONTAINERS):
+    elif kind not in _CONTAINER_TYPES:
         return False
     constants = containers = 0
     for sub in ast.walk(value):
-        if not isinstance(sub, _DATA_NODES):
+        sort = type(sub)
+        if sort not in _DATA_TYPES:
             return False
-        constants += isinstance(sub, ast.Constant)
-        containers += isinstance(sub, _DATA_CONTAINERS)
+        constants += sort is ast.Constant
+        containers += sort in _CONTAINER_TYPES
     return constants >= 3 and containers > 0
 
 
@@ -377,8 +384,21 @@ def _is_protocol_boilerplate(node: ast.FunctionDef | ast.AsyncFunctionDef,
     if node.name in _PROTOCOL_DUNDERS:
         return True
     return len(statements) <= _THIN_STATEMENTS and any(
-        isinstance(s, ast.Return) and isinstance(s.value, ast.Name)
-        and s.value.id == "NotImplemented" for s in ast.walk(node))
+        type(s) is ast.Return and type(s.value) is ast.Name and s.value.id == "NotImplemented"
+        for s in _statements_in(node.body))
+
+
+def _statements_in(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement of a body and of the bodies nested in it (not expressions: a
+    statement never sits inside one)."""
+    stack = [body]
+    while stack:
+        for statement in stack.pop():
+            yield statement
+            stack.extend(getattr(statement, field) for field in _BODY_FIELDS
+                         if getattr(statement, field, None))
+            stack.extend(h.body for h in getattr(statement, "handlers", ()))
+            stack.extend(c.body for c in getattr(statement, "cases", ()))
 
 
 def _is_thin(statements: list[ast.stmt]) -> bool:
