@@ -28,7 +28,7 @@ import random
 import shutil
 import sysconfig
 import tokenize
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -310,6 +310,7 @@ def _plan_one(
     modules: dict[str, _Destination],
     classes: dict[str, dict[str, _Destination]],
     rng: random.Random,
+    mutator: Callable[..., Mutant] = mutate,
 ) -> _Placement | None:
     """Mutate one candidate and choose where its copy goes; None when that does not work out."""
     lines = sources[cand.path].text.split("\n")
@@ -321,7 +322,7 @@ def _plan_one(
         as_method = cand.class_name is not None and bool(classes[target]) and rng.random() < 0.6
         dest = classes[target][rng.choice(sorted(classes[target]))] if as_method else modules[target]
         try:
-            mutant = mutate(
+            mutant = mutator(
                 snippet, kind, random.Random(rng.random()),
                 base_indent=dest.indent, method=cand.class_name is not None,
             )
@@ -345,8 +346,13 @@ def build_corpus(
     seed: int = 1,
     tests: bool = False,
     kinds: Sequence[str] = CLONE_TYPES,
+    mutator: Callable[..., Mutant] = mutate,
 ) -> Manifest:
-    """Copy the corpus into ``work_dir``, inject ``copies`` mutated copies and return the manifest."""
+    """Copy the corpus into ``work_dir``, inject ``copies`` mutated copies and return the manifest.
+
+    ``mutator`` makes each copy (``mutations.mutate`` by default; the held-out split
+    plugs in its second model) with ``mutate``'s signature, returning a ``Mutant``-shaped record.
+    """
     rng = random.Random(seed)
     files = [p.as_posix() for p in copy_corpus(source, work_dir, tests=tests)]
     sources = {s.path: s for s in (load_source(work_dir, rel) for rel in files) if s is not None}
@@ -364,7 +370,7 @@ def build_corpus(
         if cand is None:
             continue
         kind = kinds[len(planned) % len(kinds)]
-        placement = _plan_one(len(planned), cand, kind, sources, paths, modules, classes, rng)
+        placement = _plan_one(len(planned), cand, kind, sources, paths, modules, classes, rng, mutator)
         if placement is not None:
             planned.append(placement)
     if len(planned) < copies:
