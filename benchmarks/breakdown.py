@@ -171,19 +171,18 @@ def _fingerprint_stages(paths: Sequence[str], clock: _Clock) -> tuple[list[tuple
     from engine.fingerprint import content_hash, pack, unpack_columns
     from engine.normalize import token_stream
 
-    from engine.near_sign import NearUnit, parameters
+    from engine.near_sign import parameters
 
-    python_units.signatures(b"\x01" * 8, [NearUnit(0, 0, 8, 0, 1)])  # numpy loaded, untimed:
-    parameters()  # a scan's pool parent does this before forking
+    parameters()  # numpy loaded, untimed: a scan's pool parent does this before forking
     policy = Settings().noise_policy
     packed: list[tuple[str, Any]] = []
     lines = 0
-    hash_timer = clock.wrap("unit hashing", python_units.hash64)
-    codes_timer = clock.wrap("near signatures", python_units.token_codes)
-    sign_timer = clock.wrap("near signatures", python_units.signatures)
-    with _patched(python_units, "hash64", hash_timer), \
-            _patched(python_units, "token_codes", codes_timer), \
-            _patched(python_units, "signatures", sign_timer):
+    def timer(stage: str, name: str) -> Any:  # None when the engine no longer has it
+        found = getattr(python_units, name, None)
+        return None if found is None else clock.wrap(stage, found)
+    with _patched(python_units, "hash64", timer("unit hashing", "hash64")), \
+            _patched(python_units, "token_codes", timer("near signatures", "token_codes")), \
+            _patched(python_units, "signatures", timer("near signatures", "signatures")):
         for path in paths:
             with clock.time("read + hash"):
                 with open(path, "rb") as handle:
