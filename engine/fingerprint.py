@@ -21,14 +21,18 @@ import xxhash
 from engine.near_sign import NearUnit
 from engine.python_units import NoisePolicy, python_fingerprints
 from engine.records import Block, FileResult, FileStatus, Fingerprints, Unit
+from engine.normalize import token_stream
 from engine.suppress import MARKER, directives, suppress
-from engine.partial import partial_fingerprints
+from engine.partial import PieceError, partial_fingerprints, statements_by_piece
 from engine.token_units import lexer_fingerprints, line_count
 
 # Bump when units or hashes change meaning: stored fingerprints are then redone.
 FINGERPRINT_VERSION = 6
 
 _BINARY_SNIFF = 8192
+# Python sources bigger than this are parsed piece by piece (see `partial.statements_by_piece`):
+# past the default size limit, so only a raised `max_file_size` takes this path.
+PIECEWISE_BYTES = 2_000_000
 
 
 def content_hash(data: bytes) -> str:
@@ -72,18 +76,21 @@ def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
     lines = line_count(text)  # as the units count them: a lone \r ends a line too
     if language == "python":
         status, error = FileStatus.PARSED, ""
+        prints = _by_pieces(source, policy) if len(source) > PIECEWISE_BYTES else None
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # invalid escapes in old code are not our report
-                tree = ast.parse(text)
+            if prints is None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # invalid escapes in old code: not ours
+                    tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             prints, parsed, pieces = partial_fingerprints(source, policy)
             status = FileStatus.TOKENS
             error = (f"does not parse ({_reason(exc)}); {parsed} of {pieces} top-level "
                      "statements parsed alone, the rest compared token by token")
         else:
-            prints = python_fingerprints(source, tree, policy)
-            del tree
+            if prints is None:
+                prints = python_fingerprints(source, tree, policy)
+                del tree
     else:
         prints = lexer_fingerprints(text, language)
         status, error = FileStatus.TOKENS, ""
@@ -91,6 +98,16 @@ def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
         prints = suppress(prints, directives(text), f"{path}\0{digest}".encode())
     tokens = _top_level_tokens(prints)
     return result(status, error, size, mtime_ns, digest, lines, tokens, prints)
+
+
+def _by_pieces(source: bytes, policy: NoisePolicy) -> Fingerprints | None:
+    """A big module's units, parsed one top-level statement at a time (its whole tree
+    would take 70 times its size); None when a piece does not parse alone."""
+    stream = token_stream(source)
+    try:
+        return python_fingerprints(source, statements_by_piece(source, stream), policy, stream)
+    except PieceError:
+        return None
 
 
 def _top_level_tokens(prints: Fingerprints) -> int:

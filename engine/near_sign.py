@@ -18,7 +18,7 @@ from __future__ import annotations
 import keyword
 from functools import lru_cache
 from itertools import repeat
-from typing import TYPE_CHECKING, NamedTuple, NewType, Sequence
+from typing import TYPE_CHECKING, Iterator, NamedTuple, NewType, Sequence
 
 # numpy is imported inside the functions that use it: it loads in 0.1 s, which
 # only scans that do near-miss work should pay (an unchanged rescan does none).
@@ -120,10 +120,33 @@ def signatures(codes: bytes, near: Sequence[NearUnit]) -> bytes:
     for offset in range(SHINGLE):
         packed |= tokens[offset:offset + count] << np.uint64(8 * offset)
     hashed = ((packed * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)).astype(np.uint32)
-    lengths = [n.token_stop - n.token_first - SHINGLE + 1 for n in near]
-    index = np.concatenate([np.arange(n.token_first, n.token_first + size)
-                            for n, size in zip(near, lengths)])
-    offsets = np.cumsum([0] + lengths[:-1])
     params = parameters()
-    permuted = hashed[index][:, None] * params.perm_a + params.perm_b  # uint32 arithmetic wraps
-    return np.minimum.reduceat(permuted, offsets, axis=0).astype(np.uint32).tobytes()
+    parts = []
+    for chunk in _chunks(near):
+        lengths = [n.token_stop - n.token_first - SHINGLE + 1 for n in chunk]
+        index = np.concatenate([np.arange(n.token_first, n.token_first + size)
+                                for n, size in zip(chunk, lengths)])
+        offsets = np.cumsum([0] + lengths[:-1])
+        permuted = hashed[index][:, None] * params.perm_a + params.perm_b  # uint32 wraps
+        parts.append(np.minimum.reduceat(permuted, offsets, axis=0).astype(np.uint32).tobytes())
+    return b"".join(parts)
+
+
+# Shingles signed in one numpy step: their (shingles, NUM_PERM) matrix stays under 64 MiB
+# however big the file (a generated 20 MB module has two million).
+_CHUNK_SHINGLES = 250_000
+
+
+def _chunks(near: list[NearUnit]) -> Iterator[list[NearUnit]]:
+    """The near units in runs of at most _CHUNK_SHINGLES shingles (a bigger unit alone)."""
+    chunk: list[NearUnit] = []
+    size = 0
+    for unit in near:
+        shingles = unit.token_stop - unit.token_first - SHINGLE + 1
+        if chunk and size + shingles > _CHUNK_SHINGLES:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(unit)
+        size += shingles
+    if chunk:
+        yield chunk

@@ -12,9 +12,11 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from typing import NamedTuple
+from collections.abc import Container
+from itertools import accumulate, repeat
+from typing import Iterator, NamedTuple
 
-from engine.normalize import token_stream
+from engine.normalize import TokenStream, token_stream
 from engine.python_units import NoisePolicy, python_fingerprints
 from engine.records import Block, Fingerprints
 from engine.token_units import python_token_fingerprints
@@ -59,6 +61,47 @@ def partial_fingerprints(source: bytes, policy: NoisePolicy) -> Partial:
                                                if first + 1 in unparsed}), len(bounds))
 
 
+class PieceError(ValueError):
+    """A top-level piece of a file did not parse on its own."""
+
+
+def statements_by_piece(source: bytes, stream: TokenStream) -> Iterator[ast.stmt]:
+    """The top-level statements of a module that parses, parsed one top-level piece at a
+    time as they are taken: only the piece being walked has its tree in memory.
+
+    Pieces are cut where a token starts a line outside brackets (`stream` is the
+    module's `token_stream`, so lines inside strings never start one). Raises
+    PieceError when a piece does not parse alone: a cut after a backslash
+    continuation, or an error the whole parse would raise too. A cut inside a
+    statement always leaves the piece before it open, which never parses, so when
+    every piece parses the statements are the whole parse's."""
+    lines = source.splitlines(keepends=True)
+    starts = _piece_starts(lines, _lines_starting_outside_brackets(lines, stream))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escapes in old code are not our report
+        for first, stop in zip(starts, [*starts[1:], len(lines)]):
+            tree = _parse_piece(b"".join(lines[first:stop]), first)
+            if tree is None:
+                raise PieceError(f"lines {first + 1}-{stop} do not parse alone")
+            yield from tree.body
+
+
+_BRACKETS = {b"(": 1, b"[": 1, b"{": 1, b")": -1, b"]": -1, b"}": -1}
+
+
+def _lines_starting_outside_brackets(lines: list[bytes], stream: TokenStream) -> set[int]:
+    """The (0-based) lines whose first column holds a token outside any bracket: a few
+    numpy steps over the token stream, no Python step per token."""
+    import numpy as np
+    line_starts = np.fromiter(accumulate(map(len, lines), initial=0), dtype=np.int64)
+    starts = np.asarray(stream.starts, dtype=np.int64)
+    delta = np.fromiter(map(_BRACKETS.get, stream.exact, repeat(0)), dtype=np.int64,
+                        count=len(stream.exact))
+    outside = np.cumsum(delta) - delta == 0
+    at_line_start = np.isin(starts, line_starts)
+    return set(np.searchsorted(line_starts, starts[outside & at_line_start]).tolist())
+
+
 def _parse_piece(piece: bytes, first: int) -> ast.Module | None:
     """The tree of the piece that starts after line `first`, its line numbers as
     in the whole file; None when it does not parse.
@@ -75,14 +118,16 @@ def _parse_piece(piece: bytes, first: int) -> ast.Module | None:
     return ast.increment_lineno(tree, first) if first else tree
 
 
-def _piece_starts(lines: list[bytes]) -> list[int]:
-    """Where top-level pieces start: lines that may start a statement, except
-    those after a decorator (and its continuation lines), which belong to it.
-    One pass: a run of a thousand decorators must not cost a million checks."""
+def _piece_starts(lines: list[bytes], allowed: Container[int] | None = None) -> list[int]:
+    """Where top-level pieces start: lines that may start a statement (and are
+    `allowed`, when given), except those after a decorator (and its continuation
+    lines), which belong to it. One pass: a run of a thousand decorators must not
+    cost a million checks."""
     starts: list[int] = []
     decorating = False  # every line since the last start continues a decorator
     for number, line in enumerate(lines):
-        if not decorating and line.strip() and _TOP_LEVEL.match(line):
+        if not decorating and line.strip() and _TOP_LEVEL.match(line) \
+                and (allowed is None or number in allowed):
             starts.append(number)
             decorating = line.startswith(b"@")
         elif decorating:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from functools import partial
 from itertools import accumulate, chain, groupby
 from operator import attrgetter
@@ -81,13 +81,16 @@ _T = TypeVar("_T")
 _Walk = Generator["_Walk[Any]", Any, _T]
 
 
-def python_fingerprints(source: bytes, tree: ast.Module, policy: NoisePolicy,
-                        stream: TokenStream | None = None) -> Fingerprints:
+def python_fingerprints(source: bytes, tree: ast.Module | Iterable[ast.stmt],
+                        policy: NoisePolicy, stream: TokenStream | None = None) -> Fingerprints:
     """The statement units of a parsed module, blocks in order, parents before children.
 
+    `tree` may also be the module's top-level statements as an iterable, each taken
+    when the walk comes to it (so a huge module's trees need not all live at once).
     `stream` is `token_stream(source)` when the caller has it already."""
     stream = token_stream(source) if stream is None else stream
-    return _UnitBuilder(source, stream, policy).fingerprints(tree)
+    body = tree.body if isinstance(tree, ast.Module) else tree
+    return _UnitBuilder(source, stream, policy).fingerprints(body)
 
 
 # A statement's unit before its block closes: `Unit`'s fields, in order. Only the
@@ -134,9 +137,9 @@ class _UnitBuilder:
         self.block_units: list[list[Unit]] = []  # per block: its units, once it is closed
         self.functions: list[_Function] = []
 
-    def fingerprints(self, tree: ast.Module) -> Fingerprints:
+    def fingerprints(self, body: Iterable[ast.stmt]) -> Fingerprints:
         """Walk the module, then lay its blocks out in the order they opened."""
-        _drive(self.block(tree.body, _TOP))
+        _drive(self.block(body, _TOP))
         firsts = list(accumulate(map(len, self.block_units), initial=0))
         # A compound's index is one int object for all its bodies' blocks and its near
         # unit: marshal packs shared objects as references, so the blob stays the same.
@@ -165,7 +168,7 @@ class _UnitBuilder:
         return (hash64(SEP.join(self.exact_tokens[first:stop])),
                 hash64(SEP.join(self.renamed_tokens[first:stop])), stop - first)
 
-    def block(self, stmts: list[ast.stmt], parent: tuple[int, int]) -> _Walk[list[Unit]]:
+    def block(self, stmts: Iterable[ast.stmt], parent: tuple[int, int]) -> _Walk[list[Unit]]:
         """The units of one body, made when all its statements have been walked."""
         number = len(self.block_units)
         units: list[Unit] = []

@@ -116,3 +116,74 @@ def test_a_file_that_does_not_parse_is_read_token_by_token(tmp_path):
     assert result.status is FileStatus.TOKENS
     assert "2 of 3 top-level statements parsed alone" in result.error
     assert result.blob
+
+
+def _stdlib_sources(count: int) -> list[bytes]:
+    import sysconfig
+    from pathlib import Path
+
+    folder = Path(sysconfig.get_paths()["stdlib"])
+    return [path.read_bytes() for path in sorted(folder.glob("*.py"))[:count]]
+
+
+def test_a_module_parsed_piece_by_piece_gives_the_whole_parse_units():
+    """Cut at lines a token starts outside brackets (never inside a string), each piece
+    parsed alone, a module gives exactly the units of its whole parse."""
+    from engine.fingerprint import pack
+    from engine.normalize import token_stream
+    from engine.partial import PieceError, statements_by_piece
+
+    compared = 0
+    for source in _stdlib_sources(60):
+        try:
+            tree = ast.parse(source.decode("utf-8"))
+        except (UnicodeDecodeError, SyntaxError):
+            continue
+        stream = token_stream(source)
+        try:
+            pieces = python_fingerprints(source, statements_by_piece(source, stream),
+                                         NoisePolicy(), stream)
+        except PieceError:
+            continue
+        assert pack(pieces) == pack(python_fingerprints(source, tree, NoisePolicy()))
+        compared += 1
+    assert compared >= 50
+
+
+def test_a_cut_inside_a_statement_is_refused_not_guessed():
+    """A backslash continuation whose next line starts at column 0 looks like a new
+    statement: the piece before it does not parse, and the caller falls back."""
+    import pytest
+
+    from engine.normalize import token_stream
+    from engine.partial import PieceError, statements_by_piece
+
+    source = b"x = 1 + \\\n2\ny = '''\ndef inside_a_string(): pass\n'''\n"
+    with pytest.raises(PieceError):
+        list(statements_by_piece(source, token_stream(source)))
+    fine = b"y = '''\ndef inside_a_string(): pass\n'''\nz = (\n1)\n"
+    assert len(list(statements_by_piece(fine, token_stream(fine)))) == 2
+
+
+def test_a_huge_module_is_read_piece_by_piece_with_the_same_result(tmp_path):
+    """Over PIECEWISE_BYTES (only with a raised max_file_size) a module's trees are made
+    one top-level statement at a time; its fingerprints are those of the whole parse,
+    and a module whose cut falls after a backslash still reads (whole)."""
+    from engine import fingerprint
+
+    sources = [s for s in _stdlib_sources(200) if b"\\\n" not in s]
+    big = tmp_path / "big.py"
+    body = b"\n".join(sources)
+    while len(body) <= fingerprint.PIECEWISE_BYTES:
+        body += b"\n" + body
+    big.write_bytes(body)
+    limit = len(body) + 1
+    result = fingerprint_file(str(big), "python", "", limit, NoisePolicy())
+    assert result.status == FileStatus.PARSED
+    assert fingerprint._by_pieces(body, NoisePolicy()) is not None  # the piecewise path
+    tree = ast.parse(body.decode("utf-8"))
+    assert result.blob == fingerprint.pack(python_fingerprints(body, tree, NoisePolicy()))
+    joined = tmp_path / "joined.py"
+    joined.write_bytes(b"x = 1 + \\\n2\n" + body)
+    assert fingerprint_file(str(joined), "python", "", limit + 20,
+                            NoisePolicy()).status == FileStatus.PARSED
