@@ -612,9 +612,14 @@ def _loop_item(loop: cst.For) -> tuple[cst.BaseSmallStatement, cst.BaseExpressio
     """The single statement a loop runs for each item, and the ``if`` test guarding it, if any."""
     if loop.orelse is not None or loop.asynchronous is not None or not isinstance(loop.body, cst.IndentedBlock):
         return None
-    if len(loop.body.body) != 1:
+    body = loop.body.body
+    skip = body[0] if len(body) == 2 and isinstance(body[0], cst.If) and body[0].orelse is None else None
+    if skip is not None and isinstance(skip.body, cst.IndentedBlock) and len(skip.body.body) == 1 \
+            and isinstance(_single(skip.body.body[0]), cst.Continue):
+        return (_single(body[1]), negate(skip.test)) if _single(body[1]) is not None else None  # `if c: continue`
+    if len(body) != 1:
         return None
-    inner, test = loop.body.body[0], None
+    inner, test = body[0], None
     if isinstance(inner, cst.If) and inner.orelse is None and isinstance(inner.body, cst.IndentedBlock) and len(inner.body.body) == 1:
         inner, test = inner.body.body[0], inner.test
     small = _single(inner)
@@ -638,12 +643,15 @@ def _element(acc: str, kind: str, small: cst.BaseSmallStatement) -> str | None:
 
 
 def op_loop_to_comprehension(func: cst.FunctionDef, rng: random.Random) -> _Rewrites:
-    """``acc = []`` then ``for x in xs: [if c:] acc.append(e)`` becomes ``acc = [e for x in xs if c]``."""
-    sites = [(b, i) for b in _blocks(func) for i in range(len(b.body) - 1)]
+    """``acc = []`` then (statements not mentioning ``acc``, then) ``for x in xs: [if c:] acc.append(e)``
+    (or ``if not c: continue`` first) becomes ``acc = [e for x in xs if c]`` where the loop was."""
+    sites = [(b, i, j) for b in _blocks(func) for i in range(len(b.body) - 1) for j in range(i + 1, len(b.body))
+             if isinstance(b.body[j], cst.For)]
     rng.shuffle(sites)
-    for block, i in sites:
-        start, loop = _accumulator(block.body[i]), block.body[i + 1]
-        if start is None or not isinstance(loop, cst.For):
+    for block, i, j in sites:
+        start, loop = _accumulator(block.body[i]), block.body[j]
+        between = [name for stmt in block.body[i + 1: j] for name in _names_in(stmt)]
+        if start is None or start[0] in between:
             continue
         acc, kind = start
         item = _loop_item(loop)
@@ -658,7 +666,8 @@ def op_loop_to_comprehension(func: cst.FunctionDef, rng: random.Random) -> _Rewr
         open_, close = ("[", "]") if kind == "list" else ("{", "}")
         code = f"{acc} = {open_}{elt} for {_code_for(loop.target)} in {_code_for(loop.iter)}{cond}{close}"
         body = list(block.body)
-        body[i:i + 2] = [_statement(code).with_changes(leading_lines=block.body[i].leading_lines)]
+        body[j] = _statement(code).with_changes(leading_lines=loop.leading_lines)
+        del body[i]
         yield _replace_body(func, block, body)
 
 

@@ -510,3 +510,21 @@ def test_render_markdown_shows_recall_per_level_and_per_operator() -> None:
     assert "| jscpd | - | - | - | - | - | - | - |" in text
     assert "| add-guard | T3 | 0.00 (0/1) | - |" in text
     assert "rich 15.0.0" in text and "1,200 lines" in text
+
+
+def test_a_loop_after_other_statements_and_with_a_continue_guard_becomes_a_comprehension() -> None:
+    code = '''
+    def names(rows, prefix):
+        found = []
+        size = len(prefix)
+        for row in rows:
+            if row.startswith("#"):
+                continue
+            found.append(row[size:])
+        return found
+    '''
+    (out,) = _rewrites(op_loop_to_comprehension, code)
+    assert 'found = [row[size:] for row in rows if not row.startswith("#")]' in out
+    assert out.index("size = len(prefix)") < out.index("found = [")
+    rows = ["#x", "ab", "pc", "#"]
+    assert _run(out, "names", rows, "a") == _run(textwrap.dedent(code), "names", rows, "a")
