@@ -93,9 +93,18 @@ def token_stream(source: bytes) -> TokenStream:
     return TokenStream(exact, renamed, starts)
 
 
+# The same tokens without their layout: findall then returns the tokens themselves.
+_BARE_TOKEN_RE = re.compile(
+    b"(?:" + _LAYOUT + b")(" + _NAME + b"|" + _STRING + b"|" + _NUMBER + b"|" + _OPERATOR + b")",
+    re.DOTALL,
+)
+
+
 def tokens(source: bytes) -> list[bytes]:
     """The code tokens of `source`: layout and comments dropped."""
-    return [token for _, token in _TOKEN_RE.findall(source + _SENTINEL)][:-1]
+    found = _BARE_TOKEN_RE.findall(source + _SENTINEL)
+    found.pop()
+    return found
 
 
 @lru_cache(maxsize=1 << 16)  # the same names recur across all the clones of a report

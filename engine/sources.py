@@ -17,16 +17,22 @@ class FragmentTexts:
         """The fragment's lines (at most `limit`), without line ends; [] if the file is gone."""
         lines = self.cache.get(fragment.path)
         if lines is None:
-            try:
-                data = (self.root / fragment.path).read_bytes()
-                lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
-            except OSError:
-                lines = []
-            self.cache[fragment.path] = lines
+            lines = self.cache[fragment.path] = self._read(fragment.path)
         last = fragment.end_line if limit is None else \
             min(fragment.end_line, fragment.start_line + limit - 1)
-        return [line.rstrip("\r\n") for line in lines[fragment.start_line - 1:last]]
+        return lines[fragment.start_line - 1:last]
 
     def get(self, fragment: Fragment) -> str:
         """The fragment's text."""
-        return "".join(line + "\n" for line in self.lines(fragment))
+        lines = self.lines(fragment)
+        return "\n".join(lines) + "\n" if lines else ""
+
+    def _read(self, path: str) -> list[str]:
+        """A file's lines without their ends (cut where `str.splitlines` cuts), once for
+        all the fragments of the file."""
+        try:
+            data = (self.root / path).read_bytes()
+        except OSError:
+            return []
+        return [line.rstrip("\r\n")
+                for line in data.decode("utf-8", errors="replace").splitlines(keepends=True)]

@@ -23,17 +23,23 @@ class Difference(NamedTuple):
     similarity: float
 
 
-def differences(first: str, other: str, measure: bool = True) -> Difference:
-    """Token-by-token comparison of two copies.
+def code_tokens(text: str) -> list[bytes]:
+    """A copy's tokens as `differences` compares them: docstrings left out."""
+    source = text.encode()
+    found = tokens(source)
+    if any(quotes in source for quotes in _DOC_QUOTES):  # most copies have none to drop
+        found = [t for t in found if t[-3:] not in _DOC_QUOTES]
+    return found
 
-    Docstrings are left out. Copies of one length (exact and renamed ones)
-    align token by token; edited copies are compared by the longest common
-    subsequence of their tokens (skipped when `measure` is False: the caller
-    has a similarity already), and their differing names and literals are
-    paired by the tokens around them.
+
+def differences(a: list[bytes], b: list[bytes], measure: bool = True) -> Difference:
+    """Token-by-token comparison of two copies' `code_tokens`.
+
+    Copies of one length (exact and renamed ones) align token by token; edited
+    copies are compared by the longest common subsequence of their tokens
+    (skipped when `measure` is False: the caller has a similarity already), and
+    their differing names and literals are paired by the tokens around them.
     """
-    a = [t for t in tokens(first.encode()) if t[-3:] not in _DOC_QUOTES]
-    b = [t for t in tokens(other.encode()) if t[-3:] not in _DOC_QUOTES]
     if not a or not b:
         return Difference((), (), 0.0)
     if len(a) == len(b):
@@ -44,7 +50,7 @@ def differences(first: str, other: str, measure: bool = True) -> Difference:
         similarity = _token_similarity(a, b) if measure else 0.0
     names: dict[tuple[str, str], None] = {}
     literals: dict[tuple[str, str], None] = {}
-    for x, y in pairs:
+    for x, y in dict.fromkeys(pairs):  # a pair is judged once, however often it recurs
         if is_identifier(x) and is_identifier(y):
             names[(x.decode(errors="replace"), y.decode(errors="replace"))] = None
         elif is_literal(x) or is_literal(y):
@@ -116,7 +122,9 @@ def suggestion(kind: str, texts: list[str], lines: int,
     if kind == "exact":
         return (f"Identical code in {copies} places: keep one `{name}` and call it from the "
                 f"others; saves about {saved} lines.", 1.0)
-    diffs = [differences(texts[0], other, measure=aligned is None) for other in texts[1:]]
+    # Each copy tokenized once: a class of 25 copies compares the first with 24 others.
+    first, *others = map(code_tokens, texts)
+    diffs = [differences(first, other, measure=aligned is None) for other in others]
     similarity = min(d.similarity for d in diffs) if aligned is None else aligned
     names = dict.fromkeys(pair for d in diffs for pair in d.names)
     literals = dict.fromkeys(pair for d in diffs for pair in d.literals)
