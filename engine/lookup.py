@@ -96,7 +96,7 @@ def pairable_bands(corpus: Corpus, min_lines: int, min_tokens: int
     if not corpus.near_unit:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32)
     units = eligible_units(corpus, min_lines, min_tokens)
-    keys = band_keys(units.sigs[units.eligible])
+    keys = band_keys(units.sigs, np.flatnonzero(units.eligible))
     files = np.repeat(units.files[units.eligible].astype(np.int32), keys.shape[1])
     return keys.ravel(), files
 

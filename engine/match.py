@@ -22,7 +22,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Set
 from itertools import accumulate, repeat
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 import xxhash
 
@@ -43,8 +43,9 @@ SNIPPET_FACTOR = 1.3
 class Corpus:
     """Every unit of a scan in columns, the files one after another.
 
-    The columns are typed arrays (8 bytes an entry, 1 for flags), not lists of
-    ints (about 36): a corpus of the stdlib takes 40 MiB instead of 134."""
+    The columns are typed arrays (4 or 8 bytes an entry, 1 for flags), not lists of
+    ints (about 36 bytes an entry): a corpus of the stdlib takes 40 MiB instead of
+    134. Unit indexes are 32-bit: two billion units, 4,000 times the stdlib."""
 
     def __init__(self) -> None:
         self.paths: list[str] = []
@@ -57,20 +58,20 @@ class Corpus:
         self.tokens: array[int] = array("i")
         self.noise: array[int] = array("b")
         self.definition: array[int] = array("b")
-        self.block_first: array[int] = array("q")  # UnitIndex
-        self.block_end: array[int] = array("q")
-        self.block_parent: array[int] = array("q")
+        self.block_first: array[int] = array("i")  # UnitIndex
+        self.block_end: array[int] = array("i")
+        self.block_parent: array[int] = array("i")
         # Near-miss units (functions): the unit; in `near_codes`, the index of its
         # file (into `paths` and `codes`, whose entry holds the file's token codes);
         # its token range in those codes; the range of units of its body; and, per
-        # file, the MinHash signatures of its near-miss units (uint32 bytes).
-        self.near_unit: array[int] = array("q")
+        # near unit, its MinHash signature (NUM_PERM uint32, one after another).
+        self.near_unit: array[int] = array("i")
         self.near_codes: array[int] = array("i")
         self.near_token_first: array[int] = array("i")
         self.near_token_stop: array[int] = array("i")
-        self.near_sub_first: array[int] = array("q")
-        self.near_sub_stop: array[int] = array("q")
-        self.signatures: list[bytes] = []
+        self.near_sub_first: array[int] = array("i")
+        self.near_sub_stop: array[int] = array("i")
+        self.signatures = bytearray()
         self.codes: list[bytes] = []
 
     def add_file(self, path: str, units: Sequence[Sequence[int]],
@@ -89,7 +90,7 @@ class Corpus:
             self.near_token_stop.extend(token_stop)
             self.near_sub_first.extend(s + offset for s in sub_first)
             self.near_sub_stop.extend(s + offset for s in sub_stop)
-            self.signatures.append(signatures)
+            self.signatures += signatures
         start_line, end_line, exact, renamed, lines, tokens, noise, definition = units
         count = len(exact)
         self.file_of.extend(repeat(file_index, count))
@@ -217,9 +218,7 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
                                too_common)
     seen: set[tuple[int, int]] = set()
     runs: list[_Run] = []
-    for members in buckets.values():
-        if len(members) < 2:
-            continue
+    for members in buckets:
         for i, a in enumerate(members):
             for b in members[i + 1:]:
                 if seed_files is not None and file_of[a] not in seed_files \
@@ -278,9 +277,9 @@ def _cumulative(corpus: Corpus) -> tuple[array[int], array[int], array[int]]:
 
 def _seeds(corpus: Corpus, min_lines: int, min_tokens: int, seed_files: set[FileIndex] | None,
            cum_lines: array[int], cum_tokens: array[int], too_common: Set[int] = frozenset()
-           ) -> tuple[set[int], dict[int, list[int]]]:
-    """The renamed hashes to seed matches from, and their units by hash (each bucket in
-    unit order, the buckets in the order of their first unit).
+           ) -> tuple[set[int], Iterator[list[int]]]:
+    """The renamed hashes to seed matches from, and their units by hash: the buckets of
+    two or more, each in unit order, in the order of their first unit.
 
     Seed only from units that repeat, are not noise, and sit in a block big
     enough to hold a reportable run: most statements fail one of the three.
@@ -300,10 +299,15 @@ def _seeds(corpus: Corpus, min_lines: int, min_tokens: int, seed_files: set[File
     room = (lines[end] - lines[first] >= min_lines) & (tokens[end] - tokens[first] >= min_tokens)
     units = np.flatnonzero(np.isin(renamed, wanted) & ~np.asarray(corpus.noise, dtype=bool)
                            & room)
-    buckets: dict[int, list[int]] = defaultdict(list)
-    for unit, key in zip(units.tolist(), renamed[units].tolist()):
-        buckets[key].append(unit)
-    return set(wanted.tolist()), buckets
+    # Buckets one at a time from the units sorted by hash, not a dict of lists of them all.
+    order = np.argsort(renamed[units], kind="stable")
+    units, keys = units[order], renamed[units][order]
+    edges = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1], True])
+    starts, stops = edges[:-1], edges[1:]
+    big = stops - starts >= 2
+    # In the order of each bucket's first unit, as the units come in the corpus.
+    buckets = sorted(zip(units[starts[big]].tolist(), starts[big].tolist(), stops[big].tolist()))
+    return set(wanted.tolist()), (units[a:b].tolist() for _, a, b in buckets)
 
 
 def _without_overlaps(corpus: Corpus, starts: list[int], length: int) -> list[int]:

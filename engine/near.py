@@ -69,16 +69,26 @@ class NearPair(NamedTuple):
     similarity: float
 
 
-def band_keys(sigs: np.ndarray) -> np.ndarray:
-    """Each row's LSH bucket key in each band: an (n, bands) uint64 array. A band's
-    index is mixed into its keys, so keys of different bands never meet."""
+def band_keys(sigs: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Each row's (of `rows`, by default all) LSH bucket key in each band: an
+    (n, bands) uint64 array. A band's index is mixed into its keys, so keys of
+    different bands never meet. Made in slices of rows: the 64-bit intermediates
+    are three times the signatures' size."""
     import numpy as np
     bands, width = parameters()[:2]
     mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
                     0x27D4EB2F165667C5], dtype=np.uint64)[:width]
-    blocks = sigs[:, :bands * width].astype(np.uint64).reshape(len(sigs), bands, width)
     band_mix = np.arange(bands, dtype=np.uint64) * np.uint64(0xD6E8FEB86659FD93)
-    return (blocks * mix).sum(axis=2) + band_mix  # wraps: a hash of the band's values
+    rows = np.arange(len(sigs)) if rows is None else rows
+    keys = np.empty((len(rows), bands), dtype=np.uint64)
+    for start in range(0, len(rows), _KEY_ROWS):
+        part = sigs[rows[start:start + _KEY_ROWS], :bands * width].astype(np.uint64)
+        blocks = part.reshape(len(part), bands, width)
+        keys[start:start + _KEY_ROWS] = (blocks * mix).sum(axis=2) + band_mix  # wraps: a hash
+    return keys
+
+
+_KEY_ROWS = 32_768
 
 
 def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray,
@@ -95,7 +105,7 @@ def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray,
     import numpy as np
     all_rows = np.flatnonzero(eligible)
     found: list[np.ndarray] = []
-    all_keys = band_keys(sigs[all_rows])
+    all_keys = band_keys(sigs, all_rows)
     for band in range(all_keys.shape[1]):
         keys = all_keys[:, band]
         rows = all_rows
@@ -215,7 +225,7 @@ def eligible_units(corpus: Corpus, min_lines: int, min_tokens: int) -> Eligible:
     that one."""
     import numpy as np
     count = len(corpus.near_unit)
-    sigs = np.frombuffer(b"".join(corpus.signatures), dtype=np.uint32).reshape(count, NUM_PERM)
+    sigs = np.frombuffer(corpus.signatures, dtype=np.uint32).reshape(count, NUM_PERM)
 
     units = np.asarray(corpus.near_unit, dtype=np.int64)
     lines, tokens, files, renamed = (np.asarray(column)[units].astype(dtype) for column, dtype in (
@@ -304,8 +314,11 @@ def _may_reach(corpus: Corpus, pairs: np.ndarray, threshold: float,
         lengths[i] = len(text)
     a = np.fromiter(map(row.__getitem__, pairs[:, 0].tolist()), dtype=np.int64, count=len(pairs))
     b = np.fromiter(map(row.__getitem__, pairs[:, 1].tolist()), dtype=np.int64, count=len(pairs))
-    bound = 2 * np.minimum(bags[a], bags[b]).sum(axis=1) / np.maximum(lengths[a] + lengths[b], 1)
-    return bound >= threshold
+    shared = np.empty(len(pairs), dtype=np.int64)
+    for start in range(0, len(pairs), _KEY_ROWS):  # (pairs, 256) counts: a slice at a time
+        part = slice(start, start + _KEY_ROWS)
+        shared[part] = np.minimum(bags[a[part]], bags[b[part]]).sum(axis=1)
+    return 2 * shared / np.maximum(lengths[a] + lengths[b], 1) >= threshold
 
 
 def _overlapping(corpus: Corpus, x: NearIndex, y: NearIndex) -> bool:
