@@ -120,6 +120,8 @@ class _Advisor:
         if self.pool is None:
             self.advice.update(zip(todo, _advise((self.root, [self.items[i] for i in todo]))))
             return
+        # Clones of one file in one batch: a worker reads each file once per batch.
+        todo.sort(key=lambda index: self.items[index].fragments[0].path)
         for start in range(0, len(todo), self._CHUNK):
             chunk = todo[start:start + self._CHUNK]
             future = self.pool.submit(_advise, (self.root, [self.items[i] for i in chunk]))
