@@ -198,10 +198,26 @@ def _scaling_targets(data: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def render_drift(data: Mapping[str, Any]) -> str:
+    """Natural clones between two releases of pinned libraries (`benchmarks.drift`)."""
+    from benchmarks.drift import render_markdown
+
+    return render_markdown(dict(data))
+
+
+def render_heldout(data: Mapping[str, Any]) -> str:
+    """The held-out split B (`benchmarks.heldout`)."""
+    from benchmarks.heldout import render_markdown
+
+    return render_markdown(dict(data))
+
+
 RENDERERS: dict[str, Renderer] = {
     "speed": Renderer("stdlib_scan.json", render_speed),
     "breakdown": Renderer("breakdown.json", render_breakdown),
     "scaling": Renderer("scaling.json", render_scaling),
+    "drift": Renderer("drift.json", render_drift),
+    "heldout": Renderer("heldout.json", render_heldout),
 }
 
 
