@@ -207,12 +207,16 @@ class Counted(Protocol):
 
 def duplicated_lines(clones: Iterable[Clone], paths: Container[str] | None = None) -> int:
     """Lines covered by at least one fragment (of the files in `paths`, if given)."""
-    covered: dict[str, set[int]] = {}
-    for clone in clones:
-        for f in clone.fragments:
-            if paths is None or f.path in paths:
-                covered.setdefault(f.path, set()).update(range(f.start_line, f.end_line + 1))
-    return sum(len(lines) for lines in covered.values())
+    spans = sorted((f.path, f.start_line, f.end_line) for clone in clones
+                   for f in clone.fragments if paths is None or f.path in paths)
+    total, path_of, reached = 0, None, 0  # reached: the last line counted in this file
+    for path, start, end in spans:  # the union of each file's ranges, in one sorted pass
+        if path != path_of:
+            path_of, reached = path, 0
+        if end > reached:
+            total += end - max(start - 1, reached)
+            reached = end
+    return total
 
 
 def scan_stats(files: Sequence[Counted], clones: Sequence[Clone], *, reused: int, parsed: int,

@@ -31,7 +31,8 @@ def _clone_dict(clone: Clone) -> dict[str, Any]:
         "similarity": clone.similarity,
         "lines": clone.lines,
         "tokens": clone.tokens,
-        "fragments": [f._asdict() for f in clone.fragments],
+        "fragments": [{"path": f.path, "start_line": f.start_line, "end_line": f.end_line}
+                      for f in clone.fragments],
         "suggestion": clone.suggestion,
     }
 
