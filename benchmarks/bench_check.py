@@ -3,7 +3,7 @@
 Target (issue 4): well under a second for one file against a stdlib-sized
 index (about 1,800 files, 860k lines). The copied stdlib and its index are
 built once per session (a cold scan, tens of seconds) under a temp folder;
-the first check also takes the corpus snapshot, so it runs once before timing.
+the first check after a scan also makes the index's lookup, so it runs once before timing.
 
     python -m pytest benchmarks/bench_check.py
 """
@@ -33,7 +33,7 @@ def stdlib_index(tmp_path_factory) -> tuple[Path, Path]:
     (root / ".codebot").mkdir()
     db = root / ".codebot" / "index.db"
     scan([root], SETTINGS, db)
-    check([root / CLEAN_FILE], SETTINGS, root, db)  # takes the corpus snapshot
+    check([root / CLEAN_FILE], SETTINGS, root, db)  # makes the lookup
     yield root, db
     shutil.rmtree(root, ignore_errors=True)
 

@@ -14,7 +14,7 @@ checked to parse. The same seed gives the same files.
 For each size, as whole processes (``benchmarks.measure``: wall, CPU of the
 process tree, peak RSS of the largest process and of the tree): a cold scan, an
 unchanged rescan, and ``check`` of one changed file from the index's root (its
-first run takes the corpus snapshot; the second is the figure). Then a generated
+first run makes the index's lookup; the second is the figure). Then a generated
 file of about ``--huge-mb`` MB (standard-library functions and classes one after
 another, so it parses) scanned cold with ``max_file_size`` raised in its tree's
 ``pyproject.toml``.
@@ -248,7 +248,7 @@ def measure_size(root: Path, work: Path) -> list[Figure]:
     original = checked.read_bytes()
     command = check_command(root, db, work, CHECKED_FILE)
     ok = lambda m: m.returncode in (0, 1)  # noqa: E731 - 1: clones found
-    for number, name in enumerate(("check, first (takes the corpus snapshot)",
+    for number, name in enumerate(("check, first (makes the lookup)",
                                    "check of one changed file")):
         checked.write_bytes(original + f"\n\ndef _scaling_helper_{number}(value):\n"
                             f"    return [value] * {number + 2}\n".encode())

@@ -15,7 +15,7 @@ its test suites and test data, without site-packages: about 1,800 files and
    largest process and of the whole tree): the cold scan alternating with jscpd
    5.3.2's strongest Python options; rescans unchanged, after touching one
    file, after editing one; ``check`` of one changed file against the index,
-   run from the index's root (once first, which takes the corpus snapshot);
+   run from the index's root (once first, which makes the index's lookup);
 3. ``python -X importtime`` of an unchanged rescan: the costliest imports;
 4. the cold scan's clone set against a reference (``--compare-clones``, by
    default ``benchmarks/results/stdlib_clones.json``): identical, or how many
@@ -172,7 +172,7 @@ def whole_process(root: Path, work: Path, runs: int, with_jscpd: bool) -> tuple[
 
 def _checks(root: Path, db: Path, work: Path, runs: int) -> list[Figure]:
     """``check`` of one changed file from the index's root: the first run (which takes the
-    corpus snapshot), then ``runs`` more. Exit 1 (clones found) counts as success."""
+    lookup), then ``runs`` more. Exit 1 (clones found) counts as success."""
     checked = root / CHECKED_FILE
     original = checked.read_text(encoding="utf-8")
     command = check_command(root, db, work, CHECKED_FILE)
@@ -181,7 +181,7 @@ def _checks(root: Path, db: Path, work: Path, runs: int) -> list[Figure]:
         checked.write_text(original + f"\n\ndef _benchmark_helper_{i}(value):\n"
                            f"    return [value] * {i + 2}\n", encoding="utf-8")
     ok = lambda m: m.returncode in (0, 1)  # noqa: E731
-    first = figure("check of one changed file, first (takes the corpus snapshot)",
+    first = figure("check of one changed file, first (makes the lookup)",
                    repeat(1, change, command), clone_count(command.stdout), ok, command.stderr)
     rest = figure("check of one changed file", repeat(runs, change, command),
                   clone_count(command.stdout), ok, command.stderr)
