@@ -26,7 +26,7 @@ from engine.discover import is_excluded, language_of, relative_path
 from engine.exceptions import StoreError, UsageError
 from engine.fingerprint import Columns, unpack_columns
 from engine.lookup import Lookup, Shared, of_corpus, pairable_bands
-from engine.match import Corpus
+from engine.match import Corpus, seedable
 from engine.pool import fingerprint_all
 from engine.records import (
     FileResult, FileStatus, Job, KeyedClone, KnownFile, ScanResult, SkippedFile, scan_stats,
@@ -130,8 +130,10 @@ def _sharing_corpus(store: Store, root: str, stored: dict[str, KnownFile],
     import numpy as np
     checked = Corpus.of_files(sorted(fresh.items()))
     bands, _ = pairable_bands(checked, settings.min_lines, settings.min_tokens)
+    # Only a unit a run may start from can pair the checked files with another file.
+    starts = seedable(checked, settings.min_lines, settings.min_tokens)
     shared = _lookup(store, root, stored, settings).shared(
-        np.asarray(checked.renamed, dtype=np.uint64), bands, replaced)
+        np.asarray(checked.renamed, dtype=np.uint64)[starts], bands, replaced)
     wanted = sorted(rel for rel in shared.paths if rel in stored)
     blobs = store.fingerprint_blobs(stored[rel].id for rel in wanted)
     corpus = Corpus.of_files((rel, store.columns_of(blobs[stored[rel].id]))

@@ -21,14 +21,18 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Set
-from itertools import accumulate, repeat
-from typing import Any, Iterable, Iterator, NamedTuple, Sequence
+from itertools import accumulate, chain, repeat
+from operator import add
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Sequence
 
 import xxhash
 
 from engine.near_sign import FileIndex, UnitIndex
 from engine.normalize import hash64
 from engine.records import Fragment
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # A unit shared by more places than this (`return None`, `i += 1`) is too
 # common to seed matches: seeding it costs bucket-size squared pair checks,
@@ -102,10 +106,13 @@ class Corpus:
         self.tokens.extend(tokens)
         self.noise.extend(noise)
         self.definition.extend(definition)
-        for parent, first, size in zip(*blocks):
-            self.block_first.extend(repeat(offset + first, size))
-            self.block_end.extend(repeat(offset + first + size, size))
-            self.block_parent.extend(repeat(offset + parent if parent >= 0 else -1, size))
+        # Each block's values repeated for its units, flattened in C (no step per block).
+        parents, firsts, sizes = blocks
+        firsts = [offset + first for first in firsts]
+        for column, values in (
+                (self.block_first, firsts), (self.block_end, map(add, firsts, sizes)),
+                (self.block_parent, [offset + p if p >= 0 else -1 for p in parents])):
+            column.extend(chain.from_iterable(map(repeat, values, sizes)))
 
     @classmethod
     def of_files(cls, files: Iterable[tuple[str, Sequence[Any]]]) -> Corpus:
@@ -275,6 +282,20 @@ def _cumulative(corpus: Corpus) -> tuple[array[int], array[int], array[int]]:
             array("q", accumulate(plain, initial=0)))
 
 
+def seedable(corpus: Corpus, min_lines: int, min_tokens: int,
+             cum_lines: array[int] | None = None, cum_tokens: array[int] | None = None
+             ) -> np.ndarray:
+    """Which units a run may start from (a mask): not noise, and in a block big enough to
+    hold a reportable run. `cum_lines`, `cum_tokens`: `_cumulative`'s, when at hand."""
+    import numpy as np
+    if cum_lines is None or cum_tokens is None:
+        cum_lines, cum_tokens, _ = _cumulative(corpus)
+    first, end = np.asarray(corpus.block_first), np.asarray(corpus.block_end)
+    lines, tokens = np.asarray(cum_lines), np.asarray(cum_tokens)
+    room = (lines[end] - lines[first] >= min_lines) & (tokens[end] - tokens[first] >= min_tokens)
+    return room & ~np.asarray(corpus.noise, dtype=bool)
+
+
 def _seeds(corpus: Corpus, min_lines: int, min_tokens: int, seed_files: set[FileIndex] | None,
            cum_lines: array[int], cum_tokens: array[int], too_common: Set[int] = frozenset()
            ) -> tuple[set[int], Iterator[list[int]]]:
@@ -294,11 +315,8 @@ def _seeds(corpus: Corpus, min_lines: int, min_tokens: int, seed_files: set[File
     if seed_files is not None:
         in_seeds = np.isin(np.asarray(corpus.file_of), np.fromiter(seed_files, dtype=np.int64))
         wanted = np.intersect1d(wanted, renamed[in_seeds])
-    first, end = np.asarray(corpus.block_first), np.asarray(corpus.block_end)
-    lines, tokens = np.asarray(cum_lines), np.asarray(cum_tokens)
-    room = (lines[end] - lines[first] >= min_lines) & (tokens[end] - tokens[first] >= min_tokens)
-    units = np.flatnonzero(np.isin(renamed, wanted) & ~np.asarray(corpus.noise, dtype=bool)
-                           & room)
+    units = np.flatnonzero(np.isin(renamed, wanted)
+                           & seedable(corpus, min_lines, min_tokens, cum_lines, cum_tokens))
     # Buckets one at a time from the units sorted by hash, not a dict of lists of them all.
     order = np.argsort(renamed[units], kind="stable")
     units, keys = units[order], renamed[units][order]
