@@ -70,9 +70,9 @@ def statements_by_piece(source: bytes, stream: TokenStream) -> Iterator[ast.stmt
     time as they are taken: only the piece being walked has its tree in memory.
 
     Pieces are cut where a token starts a line outside brackets (`stream` is the
-    module's `token_stream`, so lines inside strings never start one). Raises
-    PieceError when a piece does not parse alone: a cut after a backslash
-    continuation, or an error the whole parse would raise too. A cut inside a
+    module's `token_stream`, so lines inside strings never start one), not after a
+    backslash continuation. Raises PieceError when a piece does not parse alone (an
+    error the whole parse would raise too, or a cut this missed). A cut inside a
     statement always leaves the piece before it open, which never parses, so when
     every piece parses the statements are the whole parse's."""
     lines = source.splitlines(keepends=True)
@@ -99,7 +99,10 @@ def _lines_starting_outside_brackets(lines: list[bytes], stream: TokenStream) ->
                         count=len(stream.exact))
     outside = np.cumsum(delta) - delta == 0
     at_line_start = np.isin(starts, line_starts)
-    return set(np.searchsorted(line_starts, starts[outside & at_line_start]).tolist())
+    found = np.searchsorted(line_starts, starts[outside & at_line_start]).tolist()
+    # Not after a backslash: that line continues the one before. (A comment's backslash
+    # does not continue it, but keeping two statements in one piece is harmless.)
+    return {n for n in found if not (n and lines[n - 1].rstrip(b"\r\n").endswith(b"\\"))}
 
 
 def _parse_piece(piece: bytes, first: int) -> ast.Module | None:
@@ -136,5 +139,5 @@ def _piece_starts(lines: list[bytes], allowed: Container[int] | None = None) -> 
 
 
 def _continues_decorator(line: bytes) -> bool:
-    """A decorator, a blank line, or an indented or closing line of one."""
-    return line.startswith(b"@") or not line.strip() or line[:1] in b" \t)"
+    """A decorator, a blank or comment line, or an indented or closing line of one."""
+    return line.startswith((b"@", b"#")) or not line.strip() or line[:1] in b" \t)"

@@ -150,28 +150,31 @@ def test_a_module_parsed_piece_by_piece_gives_the_whole_parse_units():
     assert compared >= 50
 
 
-def test_a_cut_inside_a_statement_is_refused_not_guessed():
-    """A backslash continuation whose next line starts at column 0 looks like a new
-    statement: the piece before it does not parse, and the caller falls back."""
+def test_pieces_are_never_cut_inside_a_statement():
+    """Lines inside a string or brackets, after a backslash, or between a decorator and
+    its function (comments included) never start a piece; a piece that still does not
+    parse alone is refused, not guessed."""
     import pytest
 
     from engine.normalize import token_stream
     from engine.partial import PieceError, statements_by_piece
 
-    source = b"x = 1 + \\\n2\ny = '''\ndef inside_a_string(): pass\n'''\n"
+    source = (b"x = 1 + \\\n2\ny = '''\ndef inside_a_string(): pass\n'''\nz = (\n1)\n"
+              b"@decorated\n# a comment\ndef f():\n    pass\n")
+    statements = list(statements_by_piece(source, token_stream(source)))
+    assert [type(s).__name__ for s in statements] == ["Assign", "Assign", "Assign", "FunctionDef"]
+    broken = b"x = 1\nprint 'python 2'\n"
     with pytest.raises(PieceError):
-        list(statements_by_piece(source, token_stream(source)))
-    fine = b"y = '''\ndef inside_a_string(): pass\n'''\nz = (\n1)\n"
-    assert len(list(statements_by_piece(fine, token_stream(fine)))) == 2
+        list(statements_by_piece(broken, token_stream(broken)))
 
 
 def test_a_huge_module_is_read_piece_by_piece_with_the_same_result(tmp_path):
     """Over PIECEWISE_BYTES (only with a raised max_file_size) a module's trees are made
     one top-level statement at a time; its fingerprints are those of the whole parse,
-    and a module whose cut falls after a backslash still reads (whole)."""
+    and a module a piece of which does not parse alone still reads (as tokens)."""
     from engine import fingerprint
 
-    sources = [s for s in _stdlib_sources(200) if b"\\\n" not in s]
+    sources = _stdlib_sources(200)
     big = tmp_path / "big.py"
     body = b"\n".join(sources)
     while len(body) <= fingerprint.PIECEWISE_BYTES:
@@ -183,7 +186,7 @@ def test_a_huge_module_is_read_piece_by_piece_with_the_same_result(tmp_path):
     assert fingerprint._by_pieces(body, NoisePolicy()) is not None  # the piecewise path
     tree = ast.parse(body.decode("utf-8"))
     assert result.blob == fingerprint.pack(python_fingerprints(body, tree, NoisePolicy()))
-    joined = tmp_path / "joined.py"
-    joined.write_bytes(b"x = 1 + \\\n2\n" + body)
+    joined = tmp_path / "joined.py"  # one piece that parses neither alone nor in the whole
+    joined.write_bytes(body + b"\nprint 'python 2'\n")
     assert fingerprint_file(str(joined), "python", "", limit + 20,
-                            NoisePolicy()).status == FileStatus.PARSED
+                            NoisePolicy()).status == FileStatus.TOKENS
