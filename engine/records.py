@@ -207,15 +207,18 @@ class Counted(Protocol):
 
 def duplicated_lines(clones: Iterable[Clone], paths: Container[str] | None = None) -> int:
     """Lines covered by at least one fragment (of the files in `paths`, if given)."""
-    spans = sorted((f.path, f.start_line, f.end_line) for clone in clones
-                   for f in clone.fragments if paths is None or f.path in paths)
-    total, path_of, reached = 0, None, 0  # reached: the last line counted in this file
-    for path, start, end in spans:  # the union of each file's ranges, in one sorted pass
-        if path != path_of:
-            path_of, reached = path, 0
-        if end > reached:
-            total += end - max(start - 1, reached)
-            reached = end
+    by_path: dict[str, list[tuple[int, int]]] = {}
+    for clone in clones:
+        for f in clone.fragments:
+            if paths is None or f.path in paths:
+                by_path.setdefault(f.path, []).append((f.start_line, f.end_line))
+    total = 0
+    for spans in by_path.values():  # the union of each file's ranges, in one sorted pass
+        reached = 0  # the last line counted
+        for start, end in sorted(spans):
+            if end > reached:
+                total += end - max(start - 1, reached)
+                reached = end
     return total
 
 
