@@ -23,15 +23,15 @@ import hashlib
 import os
 import shutil
 import sys
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
+from benchmarks.pypi import Pin as PypiPin
+from benchmarks.pypi import PinError, fetch, sha256_of  # noqa: F401  (sha256_of: for the tests)
+
 CACHE_DIR = Path(__file__).resolve().parent / ".cache" / "corpus-b"
-TIMEOUT_S = 60
 TEST_FOLDERS = frozenset({"test", "tests", "testing"})
 _FILES = "https://files.pythonhosted.org/packages/"
 
@@ -86,53 +86,17 @@ PINS: tuple[Pin, ...] = (
 )
 
 
-class CorpusError(RuntimeError):
-    """A pinned wheel is missing and cannot be downloaded, or its content is not the pinned one."""
+# A pinned wheel is missing and cannot be downloaded, or its content is not the pinned one.
+CorpusError = PinError
 
 
 # ---------------------------------------------------------------- the wheel cache
 
 
-def sha256_of(path: Path) -> str:
-    """The hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def check_sha256(pin: Pin, path: Path) -> None:
-    """Refuse a file that is not the pinned one: a changed or truncated wheel must not be measured."""
-    actual = sha256_of(path)
-    if actual != pin.sha256:
-        raise CorpusError(
-            f"{path} has sha256 {actual}, not the pinned {pin.sha256} of {pin.project} {pin.version}; "
-            "delete it to download it again"
-        )
-
-
 def fetch_wheel(pin: Pin, cache: Path = CACHE_DIR) -> Path:
-    """The pinned wheel from the cache, downloaded first when it is not there; its sha256 is always checked."""
-    target = cache / "wheels" / pin.filename
-    if target.exists():
-        check_sha256(pin, target)
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f"{target.name}.part-{os.getpid()}")
-    try:
-        with urllib.request.urlopen(pin.url, timeout=TIMEOUT_S) as response, open(partial, "wb") as handle:
-            shutil.copyfileobj(response, handle, 1 << 16)
-        check_sha256(pin, partial)
-        partial.replace(target)
-    except (urllib.error.URLError, OSError) as exc:
-        raise CorpusError(
-            f"cannot download {pin.project} {pin.version} from {pin.url} ({exc}); offline, "
-            f"put {pin.filename} (sha256 {pin.sha256}) into {target.parent}"
-        ) from exc
-    finally:
-        partial.unlink(missing_ok=True)
-    return target
+    """The pinned wheel from the cache (``cache/wheels``), downloaded first when it is not
+    there; its sha256 is always checked (``benchmarks.pypi``)."""
+    return fetch(PypiPin(pin.project, pin.version, "", pin.sha256, pin.url), cache / "wheels")
 
 
 # ---------------------------------------------------------------- extraction
