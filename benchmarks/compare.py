@@ -37,7 +37,7 @@ from benchmarks.scoring import (
     render_sample,
     sample,
 )
-from benchmarks.tools import ALL_TOOLS, ToolRun, run_tool
+from benchmarks.tools import ALL_TOOLS, ToolRun, run_tool, tool_names
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 
@@ -125,10 +125,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where reports go (default benchmarks/out)")
     parser.add_argument("--with-tests", action="store_true", help="keep test suites (test/, tests/; not idlelib's and lib2to3's test data) in the corpus")
     args = parser.parse_args(argv)
-    args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    unknown = [t for t in args.tools if t not in ALL_TOOLS]
-    if unknown:
-        parser.error(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(ALL_TOOLS)}")
+    try:
+        args.tools = tool_names(args.tools)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.copies < 1:
         parser.error("--copies must be at least 1")
     if args.corpus is not None and not args.corpus.is_dir():

@@ -56,8 +56,8 @@ from rapidfuzz.distance import Indel
 
 from benchmarks.mutations import is_docstring, span_code_lines
 from benchmarks.pypi import CACHE_DIR, Pin, extract_package, fetch
-from benchmarks.scoring import COVERAGE, Recall, coverage
-from benchmarks.tools import ALL_TOOLS, REPO, Clone, ToolRun, run_tool
+from benchmarks.scoring import COVERAGE, Recall, by_path, coverage
+from benchmarks.tools import ALL_TOOLS, REPO, Clone, ToolRun, run_tool, tool_names
 
 MIN_CODE_LINES = 6
 BANDS = ("identical", "renamed", "0.90+", "0.75-0.90", "0.60-0.75")
@@ -311,15 +311,6 @@ def pairs_of(library: str, old: dict[str, Unit], new: dict[str, Unit], min_lines
 # ---------------------------------------------------------------- found or not
 
 
-def index_by_path(clones: Iterable[Clone]) -> dict[str, list[Clone]]:
-    """Each path to the clones with a fragment in it."""
-    index: dict[str, list[Clone]] = {}
-    for clone in clones:
-        for path in {f.path for f in clone.fragments}:
-            index.setdefault(path, []).append(clone)
-    return index
-
-
 def best_cover(pair: Pair, clones: Iterable[Clone]) -> tuple[float, float]:
     """The coverage (old, new) of the one clone that covers the pair best (by its weaker side)."""
     best = (0.0, 0.0)
@@ -340,7 +331,7 @@ def is_found(pair: Pair, clones: Iterable[Clone], threshold: float = COVERAGE) -
 
 def score(run: ToolRun, pairs: Sequence[Pair]) -> ToolScore:
     """Recall per band, found per library and band, and the missed pairs of one tool's run."""
-    index = index_by_path(run.clones)
+    index = by_path(run.clones)
     found = dict.fromkeys(BANDS, 0)
     total = dict.fromkeys(BANDS, 0)
     by_library: dict[str, dict[str, int]] = {}
@@ -512,7 +503,7 @@ def _diff(pair: Pair, tree: Path, limit: int = MAX_DIFF_LINES) -> list[str]:
 
 def render_misses(score_: ToolScore, clones: Sequence[Clone], tree: Path) -> str:
     """One tool's missed pairs per band: spans, sizes, the best partial coverage any one clone gave, and the diff."""
-    index = index_by_path(clones)
+    index = by_path(clones)
     out = [f"# Missed by {score_.run.tool}", "",
            "Coverage: the one clone with fragments on both sides that covers the weaker side best (old / new).", ""]
     for band in BANDS:
@@ -540,10 +531,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="downloaded wheels (default benchmarks/.cache/pypi)")
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where drift.json and drift.md go (default benchmarks/results)")
     args = parser.parse_args(argv)
-    args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    unknown = [t for t in args.tools if t not in ALL_TOOLS]
-    if unknown:
-        parser.error(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(ALL_TOOLS)}")
+    try:
+        args.tools = tool_names(args.tools)
+    except ValueError as exc:
+        parser.error(str(exc))
     return args
 
 

@@ -36,7 +36,7 @@ from benchmarks.corpus import Injection, Manifest, build_corpus, save_manifest
 from benchmarks.corpus_b import CACHE_DIR, PINS, CorpusError, source_tree
 from benchmarks.mutations_b import LEVELS, STRUCTURAL_OPERATORS, MutantB, mutate_b
 from benchmarks.scoring import found_ids, recall
-from benchmarks.tools import ALL_TOOLS, ToolRun, run_tool
+from benchmarks.tools import ALL_TOOLS, ToolRun, run_tool, tool_names
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / "heldout"
 MAX_SHOWN_LINES = 60
@@ -241,10 +241,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--results", type=Path, help="also write heldout.json and heldout.md here")
     parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="cache of the pinned wheels")
     args = parser.parse_args(argv)
-    args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    unknown = [t for t in args.tools if t not in ALL_TOOLS]
-    if unknown:
-        parser.error(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(ALL_TOOLS)}")
+    try:
+        args.tools = tool_names(args.tools)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.copies < 1:
         parser.error("--copies must be at least 1")
     return args

@@ -69,7 +69,8 @@ def is_found(injection: Injection, clones: Iterable[Clone], threshold: float = C
     return False
 
 
-def _by_path(clones: Sequence[Clone]) -> dict[str, list[Clone]]:
+def by_path(clones: Iterable[Clone]) -> dict[str, list[Clone]]:
+    """Each path to the clones with a fragment in it."""
     index: dict[str, list[Clone]] = {}
     for clone in clones:
         for path in {f.path for f in clone.fragments}:
@@ -79,7 +80,7 @@ def _by_path(clones: Sequence[Clone]) -> dict[str, list[Clone]]:
 
 def recall(manifest: Manifest, clones: Sequence[Clone], threshold: float = COVERAGE) -> dict[str, Recall]:
     """Recall per clone type of one tool's clones on the manifest's injected copies."""
-    index = _by_path(clones)
+    index = by_path(clones)
     found = dict.fromkeys(CLONE_TYPES, 0)
     total = dict.fromkeys(CLONE_TYPES, 0)
     for inj in manifest.injections:
@@ -92,7 +93,7 @@ def recall(manifest: Manifest, clones: Sequence[Clone], threshold: float = COVER
 
 def found_ids(manifest: Manifest, clones: Sequence[Clone]) -> set[int]:
     """The ids of the injections a tool found (for per-copy comparisons between tools)."""
-    index = _by_path(clones)
+    index = by_path(clones)
     return {inj.id for inj in manifest.injections if is_found(inj, index.get(inj.copy.path, []))}
 
 

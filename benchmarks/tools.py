@@ -218,6 +218,15 @@ def run_symilar(root: Path, work: Path) -> ToolRun:
     return _finish("symilar", measured, lambda: parse_symilar(out.read_text(errors="replace")), err)
 
 
+def tool_names(text: str) -> list[str]:
+    """The tools of a comma-separated ``--tools`` value; ValueError naming any unknown one."""
+    tools = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = [t for t in tools if t not in ALL_TOOLS]
+    if unknown:
+        raise ValueError(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(ALL_TOOLS)}")
+    return tools
+
+
 def run_tool(tool: str, root: Path, work: Path) -> ToolRun:
     """Run one tool by name (see ``ALL_TOOLS``); a tool that cannot run gives a ToolRun with an error."""
     work.mkdir(parents=True, exist_ok=True)
