@@ -13,7 +13,8 @@ unit hashing (the xxh3 calls, timed by wrapping the engine's ``hash64``), near
 signatures (token codes and MinHash), corpus (pack, unpack, load), match,
 near-miss matching and verification, suggestions (the rest of ``detect``), and
 store (``Store.save`` inside a real in-process ``scan``). For each: wall and CPU
-seconds. A stage that fails says "n/a" and why instead of stopping the rest.
+seconds. The cyclic garbage collector is off while files are fingerprinted, as in
+the scan's pool workers. A stage that fails says "n/a" and why instead of stopping the rest.
 
 Besides, a real scan as a whole process with 2 workers and ``--progress`` gives
 the wall time of its phases (reading, matching, storing), and ``python -X
@@ -22,6 +23,7 @@ importtime`` gives the import costs of an unchanged rescan (``import_costs``).
 from __future__ import annotations
 
 import argparse
+import gc
 import ast
 import json
 import re
@@ -168,18 +170,33 @@ def _fingerprint_stages(paths: Sequence[str], clock: _Clock) -> tuple[list[tuple
     columns of every file that parses, and the lines read."""
     from engine import python_units
     from engine.config import Settings
-    from engine.fingerprint import content_hash, pack, unpack_columns
-    from engine.normalize import token_stream
-
     from engine.near_sign import parameters
 
     parameters()  # numpy loaded, untimed: a scan's pool parent does this before forking
     policy = Settings().noise_policy
-    packed: list[tuple[str, Any]] = []
-    lines = 0
+
     def timer(stage: str, name: str) -> Any:  # None when the engine no longer has it
         found = getattr(python_units, name, None)
         return None if found is None else clock.wrap(stage, found)
+    # As in the scan's pool workers: no cyclic garbage collection while trees are built
+    # (with it, every pass walks the growing heap: parse and tokens cost half again).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _timed_files(paths, clock, policy, timer)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _timed_files(paths: Sequence[str], clock: _Clock, policy: Any, timer: Callable[[str, str], Any]
+                 ) -> tuple[list[tuple[str, Any]], int]:
+    from engine import python_units
+    from engine.fingerprint import content_hash, pack, unpack_columns
+    from engine.normalize import token_stream
+
+    packed: list[tuple[str, Any]] = []
+    lines = 0
     with _patched(python_units, "hash64", timer("unit hashing", "hash64")), \
             _patched(python_units, "token_codes", timer("near signatures", "token_codes")), \
             _patched(python_units, "signatures", timer("near signatures", "signatures")):
