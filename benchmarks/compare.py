@@ -37,7 +37,7 @@ from benchmarks.scoring import (
     render_sample,
     sample,
 )
-from benchmarks.tools import ALL_TOOLS, ToolRun, run_tool, tool_names
+from benchmarks.tools import ToolRun, add_tools_option, run_tool
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 
@@ -121,14 +121,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("corpus", nargs="?", type=Path, help="a tree of Python code (default: this interpreter's stdlib)")
     parser.add_argument("--copies", type=int, default=200, help="mutated copies to inject, shared among the 4 types (default 200)")
     parser.add_argument("--seed", type=int, default=1, help="seed of every random choice (default 1)")
-    parser.add_argument("--tools", default=",".join(ALL_TOOLS), help=f"comma-separated, from {','.join(ALL_TOOLS)}")
+    add_tools_option(parser)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where reports go (default benchmarks/out)")
     parser.add_argument("--with-tests", action="store_true", help="keep test suites (test/, tests/; not idlelib's and lib2to3's test data) in the corpus")
     args = parser.parse_args(argv)
-    try:
-        args.tools = tool_names(args.tools)
-    except ValueError as exc:
-        parser.error(str(exc))
     if args.copies < 1:
         parser.error("--copies must be at least 1")
     if args.corpus is not None and not args.corpus.is_dir():

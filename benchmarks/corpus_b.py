@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from benchmarks.pypi import Pin as PypiPin
-from benchmarks.pypi import PinError, fetch, sha256_of  # noqa: F401  (sha256_of: for the tests)
+from benchmarks.pypi import PinError, fetch
 
 CACHE_DIR = Path(__file__).resolve().parent / ".cache" / "corpus-b"
 TEST_FOLDERS = frozenset({"test", "tests", "testing"})

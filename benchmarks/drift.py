@@ -57,7 +57,7 @@ from rapidfuzz.distance import Indel
 from benchmarks.mutations import is_docstring, span_code_lines
 from benchmarks.pypi import CACHE_DIR, Pin, extract_package, fetch
 from benchmarks.scoring import COVERAGE, Recall, by_path, coverage
-from benchmarks.tools import ALL_TOOLS, REPO, Clone, ToolRun, run_tool, tool_names
+from benchmarks.tools import REPO, Clone, ToolRun, add_tools_option, run_tool
 
 MIN_CODE_LINES = 6
 BANDS = ("identical", "renamed", "0.90+", "0.75-0.90", "0.60-0.75")
@@ -526,15 +526,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.drift", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--tools", default=",".join(ALL_TOOLS), help=f"comma-separated, from {','.join(ALL_TOOLS)}")
+    add_tools_option(parser)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="scanned tree, tool reports and misses (default benchmarks/out)")
     parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="downloaded wheels (default benchmarks/.cache/pypi)")
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where drift.json and drift.md go (default benchmarks/results)")
     args = parser.parse_args(argv)
-    try:
-        args.tools = tool_names(args.tools)
-    except ValueError as exc:
-        parser.error(str(exc))
     return args
 
 

@@ -36,7 +36,7 @@ from benchmarks.corpus import Injection, Manifest, build_corpus, save_manifest
 from benchmarks.corpus_b import CACHE_DIR, PINS, CorpusError, source_tree
 from benchmarks.mutations_b import LEVELS, STRUCTURAL_OPERATORS, MutantB, mutate_b
 from benchmarks.scoring import found_ids, recall
-from benchmarks.tools import ALL_TOOLS, ToolRun, run_tool, tool_names
+from benchmarks.tools import ToolRun, add_tools_option, run_tool
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / "heldout"
 MAX_SHOWN_LINES = 60
@@ -236,15 +236,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=200, help="copies to inject, shared among the 4 levels (default 200)")
     parser.add_argument("--seed", type=int, default=1, help="seed of every random choice (default 1)")
-    parser.add_argument("--tools", default=",".join(ALL_TOOLS), help=f"comma-separated, from {','.join(ALL_TOOLS)}")
+    add_tools_option(parser)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the corpus and reports go")
     parser.add_argument("--results", type=Path, help="also write heldout.json and heldout.md here")
     parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="cache of the pinned wheels")
     args = parser.parse_args(argv)
-    try:
-        args.tools = tool_names(args.tools)
-    except ValueError as exc:
-        parser.error(str(exc))
     if args.copies < 1:
         parser.error("--copies must be at least 1")
     return args

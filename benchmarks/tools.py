@@ -18,6 +18,7 @@ jscpd is installed on first use with ``npm i -E jscpd@5.3.2`` into
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
@@ -219,12 +220,20 @@ def run_symilar(root: Path, work: Path) -> ToolRun:
 
 
 def tool_names(text: str) -> list[str]:
-    """The tools of a comma-separated ``--tools`` value; ValueError naming any unknown one."""
+    """The tools of a comma-separated ``--tools`` value (an argparse type: an unknown tool
+    is a usage error that names the known ones)."""
     tools = [t.strip() for t in text.split(",") if t.strip()]
     unknown = [t for t in tools if t not in ALL_TOOLS]
     if unknown:
-        raise ValueError(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(ALL_TOOLS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(ALL_TOOLS)}")
     return tools
+
+
+def add_tools_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--tools`` option every side-by-side benchmark takes (default: all)."""
+    parser.add_argument("--tools", type=tool_names, default=list(ALL_TOOLS),
+                        help=f"comma-separated, from {','.join(ALL_TOOLS)}")
 
 
 def run_tool(tool: str, root: Path, work: Path) -> ToolRun:

@@ -134,11 +134,15 @@ def _sharing_corpus(store: Store, root: str, stored: dict[str, KnownFile],
     starts = seedable(checked, settings.min_lines, settings.min_tokens)
     shared = _lookup(store, root, stored, settings).shared(
         np.asarray(checked.renamed, dtype=np.uint64)[starts], bands, replaced)
-    wanted = sorted(rel for rel in shared.paths if rel in stored)
-    blobs = store.fingerprint_blobs(stored[rel].id for rel in wanted)
-    corpus = Corpus.of_files((rel, store.columns_of(blobs[stored[rel].id]))
-                             for rel in wanted if stored[rel].id in blobs)
-    return corpus, shared
+    return _stored_corpus(store, stored, shared.paths), shared
+
+
+def _stored_corpus(store: Store, stored: dict[str, KnownFile], wanted: Set[str]) -> Corpus:
+    """The corpus of the `wanted` stored files, in path order, from their stored blobs."""
+    paths = sorted(rel for rel in wanted if rel in stored)
+    blobs = store.fingerprint_blobs(stored[rel].id for rel in paths)
+    return Corpus.of_files((rel, store.columns_of(blobs[stored[rel].id]))
+                           for rel in paths if stored[rel].id in blobs)
 
 
 def _lookup(store: Store, root: str, stored: dict[str, KnownFile], settings: Settings
@@ -150,10 +154,8 @@ def _lookup(store: Store, root: str, stored: dict[str, KnownFile], settings: Set
     lookup = Lookup.from_bytes(data) if data is not None else None
     if lookup is not None:
         return lookup
-    blobs = store.fingerprint_blobs(row.id for row in stored.values())
-    corpus = Corpus.of_files((rel, store.columns_of(blobs[stored[rel].id]))
-                             for rel in sorted(stored) if stored[rel].id in blobs)
-    lookup = of_corpus(corpus, settings.min_lines, settings.min_tokens)
+    lookup = of_corpus(_stored_corpus(store, stored, stored.keys()), settings.min_lines,
+                       settings.min_tokens)
     try:
         store.save_cached_corpus(root, state, lookup.to_bytes())
     except StoreError:

@@ -75,22 +75,7 @@ def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
         return result(FileStatus.UNDECODABLE, _reason(exc), size, mtime_ns, digest, lines)
     lines = line_count(text)  # as the units count them: a lone \r ends a line too
     if language == "python":
-        status, error = FileStatus.PARSED, ""
-        prints = _by_pieces(source, policy) if len(source) > PIECEWISE_BYTES else None
-        try:
-            if prints is None:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # invalid escapes in old code: not ours
-                    tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            prints, parsed, pieces = partial_fingerprints(source, policy)
-            status = FileStatus.TOKENS
-            error = (f"does not parse ({_reason(exc)}); {parsed} of {pieces} top-level "
-                     "statements parsed alone, the rest compared token by token")
-        else:
-            if prints is None:
-                prints = python_fingerprints(source, tree, policy)
-                del tree
+        prints, status, error = _python_prints(source, text, policy)
     else:
         prints = lexer_fingerprints(text, language)
         status, error = FileStatus.TOKENS, ""
@@ -98,6 +83,26 @@ def fingerprint_file(path: str, language: str, known_hash: str, max_size: int,
         prints = suppress(prints, directives(text), f"{path}\0{digest}".encode())
     tokens = _top_level_tokens(prints)
     return result(status, error, size, mtime_ns, digest, lines, tokens, prints)
+
+
+def _python_prints(source: bytes, text: str, policy: NoisePolicy
+                   ) -> tuple[Fingerprints, FileStatus, str]:
+    """A Python file's units, status and note: parsed whole (a big one piece by piece),
+    else the pieces that parse alone and the rest token by token."""
+    if len(source) > PIECEWISE_BYTES:
+        prints = _by_pieces(source, policy)
+        if prints is not None:
+            return prints, FileStatus.PARSED, ""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes in old code are not our report
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        prints, parsed, pieces = partial_fingerprints(source, policy)
+        return prints, FileStatus.TOKENS, (
+            f"does not parse ({_reason(exc)}); {parsed} of {pieces} top-level statements "
+            "parsed alone, the rest compared token by token")
+    return python_fingerprints(source, tree, policy), FileStatus.PARSED, ""
 
 
 def _by_pieces(source: bytes, policy: NoisePolicy) -> Fingerprints | None:

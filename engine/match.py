@@ -18,14 +18,11 @@ A class is `exact` when all its fragments also share their exact hashes.
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Set
 from itertools import accumulate, chain, repeat
 from operator import add
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Sequence
-
-import xxhash
 
 from engine.near_sign import FileIndex, UnitIndex
 from engine.normalize import hash64
@@ -122,25 +119,6 @@ class Corpus:
         for path, columns in files:
             corpus.add_file(path, *columns)
         return corpus
-
-    def retire(self, paths: Set[str]) -> set[str]:
-        """Retire these files' units: they become unique noise and the file is renamed
-        `PATH@indexed`, so no detector matches a file with its old self (`check` adds the
-        files' current versions after). Returns the new names."""
-        retired = set()
-        for index, path in enumerate(self.paths):
-            if path not in paths:
-                continue
-            self.paths[index] = f"{path}@indexed"
-            retired.add(self.paths[index])
-            low = bisect_left(self.file_of, index)
-            high = bisect_right(self.file_of, index)
-            for unit in range(low, high):
-                unique = xxhash.xxh3_64_intdigest(f"{path}\0{unit}".encode(), seed=0x7071)
-                self.exact[unit] = self.renamed[unit] = unique
-                self.noise[unit] = True
-                self.lines[unit] = self.tokens[unit] = 0
-        return retired
 
     def __len__(self) -> int:
         return len(self.exact)

@@ -13,7 +13,8 @@ import libcst as cst
 import pytest
 
 from benchmarks.corpus import build_corpus, default_source, find_candidates, load_source
-from benchmarks.corpus_b import PINS, CorpusError, Pin, extract_wheel, fetch_wheel, sha256_of
+from benchmarks.corpus_b import PINS, CorpusError, Pin, extract_wheel, fetch_wheel
+from benchmarks.pypi import sha256_of
 from benchmarks.heldout import Copy, by_operator, recording_mutator, render_markdown
 from benchmarks.mutations import code_lines_of_snippet
 from benchmarks.mutations_b import (
