@@ -1,7 +1,7 @@
 """Natural clones: the same functions in two releases of real libraries, years apart, found or not.
 
-    python -m benchmarks.drift [--tools codebot,jscpd,jscpd-strong,symilar] [--out DIR]
-        [--cache DIR] [--results DIR]
+    python -m benchmarks.drift [--set tuned|heldout|all] [--tools codebot,jscpd,jscpd-strong,symilar]
+        [--out DIR] [--cache DIR] [--results DIR]
 
 Injected copies (``benchmarks.compare``) are edited by rules; code that drifted
 between two releases was edited by people. Each library in ``LIBRARIES`` is
@@ -31,6 +31,15 @@ side (a fragment spanning a whole class or file counts). Per tool: recall per
 band, clones reported, wall time, peak memory. Into ``--out`` go each tool's
 misses, ``drift-misses-<tool>.md``; the results go to
 ``benchmarks/results/drift.json`` and ``drift.md``.
+
+Two library sets (``--set``): ``tuned`` (the default, ``LIBRARIES``) is the set
+whose misses the detector has been tuned on, so its figures are in-sample;
+``heldout`` (``HELDOUT_LIBRARIES``) is six other libraries, disjoint from the
+tuned set and from split B's corpus (``benchmarks.corpus_b``), to be run only
+once the detector is frozen; ``all`` is both. Each set has its own tree, work
+folder, misses and results, so a held-out run never overwrites the tuned one:
+``OUT/drift-heldout-tree``, ``drift-heldout-misses-<tool>.md``,
+``drift-heldout.json`` / ``drift-heldout.md`` (``drift-all...`` for ``all``).
 """
 
 from __future__ import annotations
@@ -134,6 +143,63 @@ LIBRARIES = (
             _pin("tqdm", "4.66.1", "2023-08-10", "d302b3c5b53d47bce91fea46679d9c3c6508cf6332229aa1e7d8653723793386",
                  "00/e5/f12a80907d0884e6dff9c16d0c0114d81b8cd07dc3ae54c5e962cc83037e/tqdm-4.66.1-py3-none-any.whl")),
 )
+
+
+# Held out: never looked at while tuning. Not any tuned library nor a split-B project; chosen for
+# varied code (HTTP client, linter, version parsing, validation, utilities, dates) with enough
+# functions in both releases.
+HELDOUT_LIBRARIES = (
+    Library("urllib3", "urllib3",
+            _pin("urllib3", "1.25.10", "2020-07-22", "e7983572181f5e1522d9c98453462384ee92a0be7fac5f1413a1e35c56cc0461",
+                 "9f/f0/a391d1463ebb1b233795cabfc0ef38d3db4442339de68f847026199e69d7/urllib3-1.25.10-py2.py3-none-any.whl"),
+            _pin("urllib3", "2.0.7", "2023-10-17", "fdb6d215c776278489906c2f8916e6e7d4f5a9b602ccbcfdf7f016fc8da0596e",
+                 "d2/b2/b157855192a68541a91ba7b2bbcb91f1b4faa51f8bae38d8005c034be524/urllib3-2.0.7-py3-none-any.whl")),
+    Library("pyflakes", "pyflakes",
+            _pin("pyflakes", "2.2.0", "2020-04-10", "0d94e0e05a19e57a99444b6ddcf9a6eb2e5c68d3ca1e98e90707af8152c90a92",
+                 "69/5b/fd01b0c696f2f9a6d2c839883b642493b431f28fa32b29abc465ef675473/pyflakes-2.2.0-py2.py3-none-any.whl"),
+            _pin("pyflakes", "3.1.0", "2023-07-29", "4132f6d49cb4dae6819e5379898f2b8cce3c5f23994194c24b77d5da2e36f774",
+                 "00/e9/1e1fd7fae559bfd07704991e9a59dd1349b72423c904256c073ce88a9940/pyflakes-3.1.0-py2.py3-none-any.whl")),
+    Library("packaging", "packaging",
+            _pin("packaging", "20.4", "2020-05-19", "998416ba6962ae7fbd6596850b80e17859a5753ba17c32284f67bfff33784181",
+                 "46/19/c5ab91b1b05cfe63cccd5cfc971db9214c6dd6ced54e33c30d5af1d2bc43/packaging-20.4-py2.py3-none-any.whl"),
+            _pin("packaging", "23.2", "2023-10-01", "8c491190033a9af7e1d931d0b5dacc2ef47509b34dd0de67ed209b5203fc88c7",
+                 "ec/1a/610693ac4ee14fcdf2d9bf3c493370e4f2ef7ae2e19217d7a237ff42367d/packaging-23.2-py3-none-any.whl")),
+    Library("jsonschema", "jsonschema",
+            _pin("jsonschema", "3.2.0", "2019-11-18", "4e5b3cf8216f577bee9ce139cbe72eca3ea4f292ec60928ff24758ce626cd163",
+                 "c5/8f/51e89ce52a085483359217bc72cdbf6e75ee595d5b1d4b5ade40c7e018b8/jsonschema-3.2.0-py2.py3-none-any.whl"),
+            _pin("jsonschema", "4.19.1", "2023-09-20", "cd5f1f9ed9444e554b38ba003af06c0a8c2868131e56bfbef0550fb450c0330e",
+                 "0f/bf/a84bc75f069f4f156e1c0d9892fb7325945106c6ecaad9f29d24360872af/jsonschema-4.19.1-py3-none-any.whl")),
+    Library("boltons", "boltons",
+            _pin("boltons", "20.2.1", "2020-08-12", "3dd8a8e3c1886e7f7ba3422b50f55a66e1700161bf01b919d098e7d96dd2d9b6",
+                 "71/e1/e7979a4a6d4b296b5935e926549fff540f7670ddaf09bbf137e2b022c039/boltons-20.2.1-py2.py3-none-any.whl"),
+            _pin("boltons", "23.1.1", "2023-11-01", "80a8cd930ff21fbf03545b9863e5799d0c3e7e0e3b2546bdaf2efccd7b3708cc",
+                 "07/89/5330d7634333f8d6ba0fdcc5f12c0726b427b5cc3e3c97494cbb525c434f/boltons-23.1.1-py2.py3-none-any.whl")),
+    Library("arrow", "arrow",
+            _pin("arrow", "0.15.8", "2020-07-24", "271b8e05174d48e50324ed0dc5d74796c839c7e579a4f21cf1a7394665f9e94f",
+                 "40/2a/9dd6a391e7813b9908b4dcaec7df0f2d365cfc0f071799f2ae5147707923/arrow-0.15.8-py2.py3-none-any.whl"),
+            _pin("arrow", "1.3.0", "2023-09-30", "c728b120ebc00eb84e01882a6f5e7927a53960aa990ce7dd2b10f39005a67f80",
+                 "f8/ed/e97229a566617f2ae958a6b13e7cc0f585470eac730a73e9e82c32a3cdd2/arrow-1.3.0-py3-none-any.whl")),
+)
+
+LIBRARY_SETS = {"tuned": LIBRARIES, "heldout": HELDOUT_LIBRARIES, "all": LIBRARIES + HELDOUT_LIBRARIES}
+DEFAULT_SET = "tuned"  # the committed drift.json is the tuned set's
+
+
+class SetFiles(NamedTuple):
+    """Where one library set's run puts its tree, tool reports, misses and results."""
+
+    tree: str  # folder under --out
+    work: str  # folder under --out
+    stem: str  # results are <stem>.json / <stem>.md, misses <stem>-misses-<tool>.md
+
+    def misses(self, tool: str) -> str:
+        return f"{self.stem}-misses-{tool}.md"
+
+
+def set_files(name: str) -> SetFiles:
+    """The file names of a library set: the tuned set keeps the names it always had."""
+    stem = "drift" if name == "tuned" else f"drift-{name}"
+    return SetFiles(f"{stem}-tree", f"{stem}-work", stem)
 
 
 class Unit(NamedTuple):
@@ -410,11 +476,12 @@ def checkout_state(repo: Path = REPO) -> dict:
 
 
 def results_json(libraries: Sequence[Library], pairs: Sequence[Pair], scores: Sequence[ToolScore],
-                 tree: Path, checkout: dict | None = None) -> dict:
+                 tree: Path, checkout: dict | None = None, library_set: str = DEFAULT_SET) -> dict:
     """Everything the tables need, machine-readable."""
     files, lines = tree_size(tree)
     return {
         "benchmark": "drift",
+        "set": library_set,
         "date": time.strftime("%Y-%m-%d"),
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
@@ -474,8 +541,11 @@ def render_markdown(results: dict) -> str:
             + " | ".join(str(counts[b]) for b in bands) + f" | {counts[BELOW]} |"
         )
     tree = results["tree"]
+    # A results file without "set" predates the held-out set: it is the tuned one, rendered as before.
+    label = {"heldout": "Held-out set (not looked at while tuning): ", "all": "Tuned and held-out sets: "}
     intro = (
-        f"{len(results['libraries'])} libraries, two releases each: {tree['files']} files, {tree['lines']} lines; "
+        label.get(results.get("set", DEFAULT_SET), "")
+        + f"{len(results['libraries'])} libraries, two releases each: {tree['files']} files, {tree['lines']} lines; "
         f"{sum(totals[b] for b in bands)} functions and methods in both releases with at least "
         f"{results['min_code_lines']} code lines, by band of normalized-token similarity "
         f"({totals[BELOW]} more below 0.60, not scored). Found: one clone covers "
@@ -527,9 +597,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m benchmarks.drift", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_tools_option(parser)
+    parser.add_argument("--set", dest="library_set", choices=tuple(LIBRARY_SETS), default=DEFAULT_SET,
+                        help="libraries compared: tuned (default; results drift.json), heldout (drift-heldout.json), "
+                             "or all (drift-all.json)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="scanned tree, tool reports and misses (default benchmarks/out)")
     parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="downloaded wheels (default benchmarks/.cache/pypi)")
-    parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where drift.json and drift.md go (default benchmarks/results)")
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where drift[-SET].json and .md go (default benchmarks/results)")
     args = parser.parse_args(argv)
     return args
 
@@ -539,24 +612,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    tree = out / "drift-tree"
-    build_tree(LIBRARIES, tree, args.cache)
-    pairs = truth(LIBRARIES, tree)
+    libraries = LIBRARY_SETS[args.library_set]
+    names = set_files(args.library_set)
+    tree = out / names.tree
+    build_tree(libraries, tree, args.cache)
+    pairs = truth(libraries, tree)
     print(f"truth: {len(pairs)} pairs {band_counts(pairs)}", file=sys.stderr)
     scores = []
     for tool in args.tools:
         print(f"running {tool} ...", file=sys.stderr)
-        run = run_tool(tool, tree, out / "drift-work")
+        run = run_tool(tool, tree, out / names.work)
         if run.error:
             print(f"{tool}: {run.error}", file=sys.stderr)
         scored = score(run, pairs)
-        (out / f"drift-misses-{tool}.md").write_text(render_misses(scored, run.clones, tree), encoding="utf-8")
+        (out / names.misses(tool)).write_text(render_misses(scored, run.clones, tree), encoding="utf-8")
         scores.append(scored)
-    results = results_json(LIBRARIES, pairs, scores, tree, checkout_state())
+    results = results_json(libraries, pairs, scores, tree, checkout_state(), args.library_set)
     report = render_markdown(results)
     args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "drift.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    (args.results / "drift.md").write_text(report, encoding="utf-8")
+    (args.results / f"{names.stem}.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    (args.results / f"{names.stem}.md").write_text(report, encoding="utf-8")
     print(report)
     return 0 if all(not s.run.error for s in scores) else 1
 

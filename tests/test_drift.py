@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tarfile
 import textwrap
@@ -11,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
+import benchmarks.drift as drift
+from benchmarks.corpus_b import PINS as CORPUS_B_PINS
 from benchmarks.drift import (
     BELOW,
+    HELDOUT_LIBRARIES,
     LIBRARIES,
     Library,
     MIN_YEARS_APART,
@@ -23,11 +27,13 @@ from benchmarks.drift import (
     is_found,
     normalized_tokens,
     pairs_of,
+    parse_args,
     release_units,
     render_markdown,
     render_misses,
     results_json,
     score,
+    set_files,
     truth,
     years_apart,
 )
@@ -318,3 +324,71 @@ def test_misses_list_each_missed_pair_with_what_changed(tree: Path) -> None:
     renamed = text[text.index("## renamed"):text.index("## 0.90+")]
     assert "`pkg.core.Outer.Inner.run` (lib)" in renamed and "lib-1.0/pkg/core.py:3-" in renamed
     assert "-def run(self, items, limit):" in renamed and "+def run(self, values, cap):" in renamed
+
+
+# ---------------------------------------------------------------- the held-out set
+
+
+def _project(name: str) -> str:
+    """A PyPI project name compared as PyPI does: case and -/_/. alike."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_heldout_set_is_pinned_like_the_tuned_one() -> None:
+    """5-6 held-out libraries, each two pure-Python wheels with version, date and sha256, two years apart."""
+    assert 5 <= len(HELDOUT_LIBRARIES) <= 6
+    assert len({lib.project for lib in HELDOUT_LIBRARIES}) == len(HELDOUT_LIBRARIES)
+    for lib in HELDOUT_LIBRARIES:
+        for pin in (lib.old, lib.new):
+            assert pin.project == lib.project and pin.version
+            assert re.fullmatch(r"[0-9a-f]{64}", pin.sha256), pin
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", pin.released), pin
+            assert pin.url.startswith("https://files.pythonhosted.org/packages/") and pin.version in pin.filename
+            assert pin.filename.endswith("-none-any.whl"), "pure-Python wheels only"
+        assert years_apart(lib.old, lib.new) >= MIN_YEARS_APART, lib.project
+
+
+def test_the_heldout_set_shares_no_project_with_the_tuned_set_or_split_b() -> None:
+    """Held out means unseen: no tuned drift library, no split-B corpus project, no shared import package."""
+    heldout = {_project(lib.project) for lib in HELDOUT_LIBRARIES}
+    assert not heldout & {_project(lib.project) for lib in LIBRARIES}
+    assert not heldout & {_project(pin.project) for pin in CORPUS_B_PINS}
+    packages = {lib.package for lib in HELDOUT_LIBRARIES}
+    assert not packages & {lib.package for lib in LIBRARIES}
+    assert not packages & {p for pin in CORPUS_B_PINS for p in pin.packages}
+
+
+def test_the_tuned_set_keeps_its_default_and_file_names() -> None:
+    """Without --set the tuned libraries run and write drift.json, as before the held-out set existed."""
+    assert parse_args([]).library_set == "tuned"
+    assert drift.LIBRARY_SETS["tuned"] == LIBRARIES
+    assert drift.LIBRARY_SETS["all"] == LIBRARIES + HELDOUT_LIBRARIES
+    assert set_files("tuned") == ("drift-tree", "drift-work", "drift")
+    assert set_files("heldout").misses("jscpd") == "drift-heldout-misses-jscpd.md"
+
+
+def test_set_heldout_runs_the_heldout_libraries_into_their_own_files(tmp_path: Path, monkeypatch) -> None:
+    """--set heldout lays out and scores the held-out libraries only, and writes drift-heldout.* and
+    drift-heldout-misses-<tool>.md, never the tuned set's files (no download: the tree is not built)."""
+    built: list[tuple[tuple[Library, ...], Path]] = []
+    monkeypatch.setattr(drift, "build_tree", lambda libs, tree, cache: built.append((tuple(libs), tree)))
+    monkeypatch.setattr(drift, "run_tool", lambda tool, root, work: ToolRun(tool, (), 0.1, 1.0, 0))
+    out, results = tmp_path / "out", tmp_path / "results"
+    assert drift.main(["--set", "heldout", "--tools", "jscpd", "--out", str(out), "--results", str(results)]) == 0
+    assert built == [(HELDOUT_LIBRARIES, out / "drift-heldout-tree")]
+    assert sorted(p.name for p in results.iterdir()) == ["drift-heldout.json", "drift-heldout.md"]
+    assert (out / "drift-heldout-misses-jscpd.md").exists() and not (out / "drift-misses-jscpd.md").exists()
+    data = json.loads((results / "drift-heldout.json").read_text())
+    assert data["set"] == "heldout"
+    assert [lib["project"] for lib in data["libraries"]] == [lib.project for lib in HELDOUT_LIBRARIES]
+    assert (results / "drift-heldout.md").read_text().startswith("Held-out set")
+
+
+def test_render_markdown_reads_a_tuned_results_file_written_before_sets(tree: Path) -> None:
+    """A results file without "set" renders as the tuned one (no label); a held-out one says so."""
+    pairs = truth([LIB], tree)
+    scored = score(ToolRun("codebot", (), 1.0, 1.0, 0), pairs)
+    results = results_json([LIB], pairs, [scored], tree)
+    del results["set"]
+    assert render_markdown(results).startswith("1 libraries")
+    assert render_markdown({**results, "set": "heldout"}).startswith("Held-out set (not looked at while tuning): 1 libraries")
