@@ -74,8 +74,22 @@ def detect(corpus: Corpus, settings: Settings, root: Path,
                               for first, last in group.fragments)
             near.append(_Pending("near", f"{group.key:016x}", fragments, group.tokens,
                                  group.similarity))
+        advisor.drop(_folded(pending, near))
         advisor.add(near)
         return advisor.clones()
+
+
+def _folded(pending: list[_Pending], near: list[_Pending]) -> set[int]:
+    """The exact and renamed clones whose fragments are all fragments of one near-miss
+    clone (renamed twins the near class took in): one class over those regions."""
+    regions = [set(item.fragments) for item in near]
+    by_fragment: dict[Fragment, list[int]] = {}
+    for number, fragments in enumerate(regions):
+        for fragment in fragments:
+            by_fragment.setdefault(fragment, []).append(number)
+    return {index for index, item in enumerate(pending)
+            if any(regions[number].issuperset(item.fragments)
+                   for number in by_fragment.get(item.fragments[0], ()))}
 
 
 class _Advisor:
@@ -88,6 +102,7 @@ class _Advisor:
         self.previous = previous
         self.items: list[_Pending] = []
         self.advice: dict[int, tuple[str, float] | Future] = {}
+        self.dropped: set[int] = set()
         self.pool: ProcessPoolExecutor | None = None
         if workers > 1:
             import multiprocessing  # with concurrent.futures: only for a pool
@@ -128,10 +143,16 @@ class _Advisor:
             for position, index in enumerate(chunk):
                 self.advice[index] = (future, position)  # type: ignore[assignment]
 
+    def drop(self, indexes: set[int]) -> None:
+        """Leave out clones added before (by their order of adding)."""
+        self.dropped |= indexes
+
     def clones(self) -> list[KeyedClone]:
-        """Every clone added, in order, with its suggestion."""
+        """Every clone added and not dropped, in order, with its suggestion."""
         clones = []
         for index, item in enumerate(self.items):
+            if index in self.dropped:
+                continue
             advice = self.advice[index]
             if not isinstance(advice[0], str):  # a Future: the pool is writing it
                 future, position = advice

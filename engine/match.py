@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Set
 from itertools import accumulate, chain, repeat
 from operator import add
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from engine.near_sign import FileIndex, UnitIndex
 from engine.normalize import hash64
@@ -39,6 +39,10 @@ MAX_BUCKET = 48
 # statements, or an edited (near-miss) copy, must be this much bigger: small
 # snippets that look alike are mostly common idioms, not copies worth merging.
 SNIPPET_FACTOR = 1.3
+# An exact copy of whole functions or classes needs less: identical code that big is
+# rarely chance (identity of renamed code is: `try: f(x) except E: return False`).
+EXACT_DEFINITION_FACTOR = 0.6
+EXACT_DEFINITION_LINES_LESS = 2
 
 
 class Corpus:
@@ -147,12 +151,12 @@ def clone_groups(corpus: Corpus, min_lines: int, min_tokens: int,
     by_key: dict[int, set[int]] = defaultdict(set)
     lengths: dict[int, int] = {}
     renamed = corpus.renamed
-    for a, b, length in runs:
-        key = hash64(array("Q", renamed[a:a + length]).tobytes())
+    exact = corpus.exact
+    for a, b, length, exact_only in runs:
+        key = hash64(array("Q", (exact if exact_only else renamed)[a:a + length]).tobytes())
         by_key[key].update((a, b))
         lengths[key] = length
     groups = []
-    exact = corpus.exact
     for key, found in by_key.items():
         length = lengths[key]
         starts = _without_overlaps(corpus, sorted(found), length)
@@ -189,16 +193,18 @@ def _weights(corpus: Corpus):
     return lambda start, length: cumulative[start + length] - cumulative[start]
 
 
-# A matching run of units: where it starts in one copy, in the other, and its length.
-_Run = tuple[int, int, int]
+# A matching run of units: where it starts in one copy, in the other, its length, and
+# whether only exact copies may join it (see `_size_class`).
+_Run = tuple[int, int, int, bool]
 
 
 def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
                    seed_files: set[FileIndex] | None, too_common: Set[int]) -> list[_Run]:
     renamed, noise, file_of = corpus.renamed, corpus.noise, corpus.file_of
     first_of, end_of, parent_of = corpus.block_first, corpus.block_end, corpus.block_parent
-    cum_lines, cum_tokens, cum_plain = _cumulative(corpus)
-    snippet_tokens = round(min_tokens * SNIPPET_FACTOR)
+    cumulative = _cumulative(corpus)
+    cum_lines, cum_tokens, _ = cumulative
+    size_class = _size_class(corpus, min_lines, min_tokens, cumulative)
     repeated, buckets = _seeds(corpus, min_lines, min_tokens, seed_files, cum_lines, cum_tokens,
                                too_common)
     seen: set[tuple[int, int]] = set()
@@ -242,12 +248,36 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
                 length = end_a - start_a
                 if length <= 0:
                     continue
-                wanted = min_tokens if cum_plain[end_a] == cum_plain[start_a] else snippet_tokens
-                if cum_lines[end_a] - cum_lines[start_a] < min_lines \
-                        or cum_tokens[end_a] - cum_tokens[start_a] < wanted:
-                    continue
-                runs.append((start_a, start_b, length))
+                kind = size_class(start_a, start_b, length)
+                if kind is not None:
+                    runs.append((start_a, start_b, length, kind))
     return runs
+
+
+def _size_class(corpus: Corpus, min_lines: int, min_tokens: int,
+                cumulative: tuple[array[int], array[int], array[int]]
+                ) -> Callable[[int, int, int], bool | None]:
+    """A run's size test: None when too small to report, else whether only its exact
+    copies may join it (see EXACT_DEFINITION_FACTOR). Lines are counted on the
+    longer copy, so joining continuation lines cannot hide one."""
+    cum_lines, cum_tokens, cum_plain = cumulative
+    snippet_tokens = round(min_tokens * SNIPPET_FACTOR)
+    small_tokens = round(min_tokens * EXACT_DEFINITION_FACTOR)
+    small_lines = min_lines - EXACT_DEFINITION_LINES_LESS
+    exact = corpus.exact
+
+    def size_class(a: int, b: int, length: int) -> bool | None:
+        lines = max(cum_lines[a + length] - cum_lines[a], cum_lines[b + length] - cum_lines[b])
+        tokens = cum_tokens[a + length] - cum_tokens[a]
+        definitions = cum_plain[a + length] == cum_plain[a]
+        if lines >= min_lines and tokens >= (min_tokens if definitions else snippet_tokens):
+            return False
+        if definitions and lines >= small_lines and tokens >= small_tokens \
+                and exact[a:a + length] == exact[b:b + length]:
+            return True
+        return None
+
+    return size_class
 
 
 def _cumulative(corpus: Corpus) -> tuple[array[int], array[int], array[int]]:
@@ -270,7 +300,9 @@ def seedable(corpus: Corpus, min_lines: int, min_tokens: int,
         cum_lines, cum_tokens, _ = _cumulative(corpus)
     first, end = np.asarray(corpus.block_first), np.asarray(corpus.block_end)
     lines, tokens = np.asarray(cum_lines), np.asarray(cum_tokens)
-    room = (lines[end] - lines[first] >= min_lines) & (tokens[end] - tokens[first] >= min_tokens)
+    # The floors of the smallest reportable run: an exact copy of a definition.
+    room = (lines[end] - lines[first] >= min_lines - EXACT_DEFINITION_LINES_LESS) \
+        & (tokens[end] - tokens[first] >= round(min_tokens * EXACT_DEFINITION_FACTOR))
     return room & ~np.asarray(corpus.noise, dtype=bool)
 
 

@@ -174,6 +174,7 @@ def cliques(pairs: list[NearPair], verify: Callable[[NearIndex, NearIndex], floa
     for pair in sorted(pairs, key=lambda p: -p.similarity):
         a, b = pair.first, pair.second
         if a in home and b in home:
+            _merge(classes, lowest, home, home[a], home[b], score)
             continue
         if a not in home and b not in home:
             home[a] = home[b] = len(classes)
@@ -188,7 +189,26 @@ def cliques(pairs: list[NearPair], verify: Callable[[NearIndex, NearIndex], floa
             home[joining] = index
             lowest[index] = min([lowest[index], *results])
         # else: the joining unit stays out; it may still pair elsewhere later
-    return [(tuple(sorted(c)), low) for c, low in zip(classes, lowest)]
+    return [(tuple(sorted(c)), low) for c, low in zip(classes, lowest) if c]
+
+
+# Two classes joined by a passing pair merge when every cross pair passes too (each
+# release's `iter_lines` and `aiter_lines`: four copies, not two pairs); bounded,
+# as the cross pairs are verified.
+_MAX_MERGED = 12
+
+
+def _merge(classes: list[list[NearIndex]], lowest: list[float], home: dict[NearIndex, int],
+           one: int, other: int, score: Callable[[NearIndex, NearIndex], float | None]) -> None:
+    if one == other or len(classes[one]) + len(classes[other]) > _MAX_MERGED:
+        return
+    results = [score(x, y) for x in classes[one] for y in classes[other]]
+    if all(r is not None for r in results):
+        for member in classes[other]:
+            home[member] = one
+        classes[one] += classes[other]
+        classes[other] = []
+        lowest[one] = min([lowest[one], lowest[other], *results])  # type: ignore[list-item]
 
 
 def class_key(unit_hashes: Sequence[int]) -> int:
@@ -217,6 +237,8 @@ class Eligible(NamedTuple):
     tokens: np.ndarray
     files: np.ndarray
     renamed: np.ndarray
+    lengths: np.ndarray  # tokens compared: annotations, decorators and docstrings set aside
+    sized: np.ndarray  # mask: big enough (renamed twins of a representative included)
 
 
 def eligible_units(corpus: Corpus, min_lines: int, min_tokens: int) -> Eligible:
@@ -231,11 +253,12 @@ def eligible_units(corpus: Corpus, min_lines: int, min_tokens: int) -> Eligible:
     lines, tokens, files, renamed = (np.asarray(column)[units].astype(dtype) for column, dtype in (
         (corpus.lines, np.int64), (corpus.tokens, np.int64), (corpus.file_of, np.int64),
         (corpus.renamed, np.uint64)))
+    lengths = np.asarray(corpus.near_token_stop, dtype=np.int64) \
+        - np.asarray(corpus.near_token_first, dtype=np.int64)
     representative = np.zeros(count, dtype=bool)
     representative[np.unique(renamed, return_index=True)[1]] = True
-    eligible = (lines >= min_lines) & (tokens >= round(min_tokens * SNIPPET_FACTOR)) \
-        & representative
-    return Eligible(sigs, eligible, tokens, files, renamed)
+    sized = (lines >= min_lines) & (lengths >= min_tokens)
+    return Eligible(sigs, sized & representative, tokens, files, renamed, lengths, sized)
 
 
 def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: float,
@@ -251,12 +274,13 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
     import numpy as np
     if len(corpus.near_unit) < 2:
         return []
-    sigs, eligible, tokens, files, renamed = eligible_units(corpus, min_lines, min_tokens)
+    sigs, eligible, tokens, files, renamed, lengths, sized = eligible_units(corpus, min_lines,
+                                                                           min_tokens)
     seeds = None if seed_files is None else np.isin(files, list(seed_files))
     pairs = candidate_pairs(sigs, eligible, seeds, too_common)
     if len(pairs):
         a, b = pairs[:, 0], pairs[:, 1]
-        sizes = np.minimum(tokens[a], tokens[b]) / np.maximum(tokens[a], tokens[b])
+        sizes = np.minimum(lengths[a], lengths[b]) / np.maximum(lengths[a], lengths[b])
         keep = (renamed[a] != renamed[b]) & ~_nested(corpus, pairs, files) \
             & (sizes >= threshold / (2 - threshold))
         if seeds is not None:
@@ -280,11 +304,37 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
         if score is not None and not _inside_one_clone(corpus, spans, x, y):
             verified.append(NearPair(x, y, score))
     groups = []
+    twins = _twins(renamed, sized, eligible)
     for members, low in cliques(verified, verify):
+        members = _with_twins(corpus, members, twins)
         fragments = _trimmed(corpus, members, min_lines)
         key = class_key([corpus.renamed[corpus.near_unit[m]] for m in members])
         groups.append(NearGroup(key, round(low, 3), fragments, int(tokens[members[0]])))
     return _drop_nested_groups(corpus, groups)
+
+
+def _twins(renamed: np.ndarray, sized: np.ndarray, eligible: np.ndarray
+           ) -> dict[int, list[NearIndex]]:
+    """Per renamed hash of a representative, its renamed copies that were left out of
+    pairing (see `eligible_units`)."""
+    import numpy as np
+    left_out = np.flatnonzero(sized & ~eligible)
+    twins: dict[int, list[NearIndex]] = defaultdict(list)
+    for n, key in zip(left_out.tolist(), renamed[left_out].tolist()):
+        twins[key].append(n)
+    return twins
+
+
+def _with_twins(corpus: Corpus, members: tuple[NearIndex, ...],
+                twins: dict[int, list[NearIndex]]) -> tuple[NearIndex, ...]:
+    """A class with its members' renamed copies: they are near copies of the others
+    just as much (their compared tokens are the same), and one class says so."""
+    grown = list(members)
+    for member in members:
+        for twin in twins.get(corpus.renamed[corpus.near_unit[member]], ()):
+            if not any(_overlapping(corpus, twin, other) for other in grown):
+                grown.append(twin)
+    return tuple(sorted(grown))
 
 
 def _nested(corpus: Corpus, pairs: np.ndarray, files: np.ndarray) -> np.ndarray:

@@ -51,6 +51,10 @@ _KEYWORDS = b"|".join(k.encode() for k in keyword.kwlist)
 _NAME_TOKEN_RE = re.compile(
     rb"\x00(?!(?:" + _KEYWORDS + rb")\x00)[A-Za-z_\x80-\xff][^\x00]*")
 
+# A plain 'string' is the same literal as "string" (formatters such as black swap
+# them): the exact form writes both with double quotes.
+_SINGLE_QUOTED_RE = re.compile(rb"\x00'([^'\"\\\x00\n]*)'(?=\x00)")
+
 hash64 = xxhash.xxh3_64_intdigest
 
 
@@ -89,7 +93,11 @@ def token_stream(source: bytes) -> TokenStream:
     layouts, exact = zip(*found)
     ends = accumulate(map(add, map(len, layouts), map(len, exact)))
     starts = list(map(sub, ends, map(len, exact)))
-    renamed = rename(SEP.join(exact)).split(SEP)
+    joined = SEP.join(exact)
+    renamed = rename(joined).split(SEP)
+    quoted, changed = _SINGLE_QUOTED_RE.subn(b'\x00"\\1"', SEP + joined + SEP)
+    if changed:
+        exact = tuple(quoted[1:-1].split(SEP))
     return TokenStream(exact, renamed, starts)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import partial
 from itertools import accumulate, chain, groupby
 from operator import attrgetter
@@ -59,6 +59,7 @@ _DATA_NODES = (
 # lookup per node instead of an isinstance over a tuple.
 _CONTAINER_TYPES = frozenset(_DATA_CONTAINERS)
 _ARGUMENT_TYPES = _CONTAINER_TYPES | {ast.Constant}
+_CONSTRUCTOR_ARGUMENTS = frozenset({ast.Constant, ast.Name, ast.Attribute, ast.Call})
 _DATA_TYPES = frozenset(_DATA_NODES)
 _PLAIN_VALUES = (ast.Name, ast.Constant, ast.Attribute)
 # A function body of at most this many one-line statements is a getter,
@@ -127,6 +128,7 @@ class _UnitBuilder:
     """
 
     def __init__(self, source: bytes, stream: TokenStream, policy: NoisePolicy) -> None:
+        self.source = source
         self.line_starts = [0, *accumulate(map(len, source.splitlines(keepends=True)))]
         self.token_starts = stream.starts
         self.exact_tokens = stream.exact
@@ -136,6 +138,8 @@ class _UnitBuilder:
         self.parents: list[tuple[int, int]] = []  # per block: its compound's block and position
         self.block_units: list[list[Unit]] = []  # per block: its units, once it is closed
         self.functions: list[_Function] = []
+        # Token ranges the near-miss codes leave out (see `_set_aside`).
+        self.aside: list[tuple[int, int]] = []
 
     def fingerprints(self, body: Iterable[ast.stmt]) -> Fingerprints:
         """Walk the module, then lay its blocks out in the order they opened."""
@@ -149,15 +153,16 @@ class _UnitBuilder:
         # Blocks opened while walking a function are consecutive, the first its
         # body: its unit is that block's parent, and its body's units (nested ones
         # included) are one range of the laid-out units.
+        codes, kept = _set_aside(token_codes(self.renamed_tokens), self.aside)
         near = []
         for token_first, token_stop, block_first, block_stop in self.functions:
+            token_first, token_stop = kept(token_first), kept(token_stop)
             if block_stop > block_first and token_stop - token_first >= SHINGLE:
                 last = blocks[block_stop - 1]
                 sub_first, sub_stop = blocks[block_first].first, last.first + last.count
                 if sub_stop > sub_first:
                     near.append(NearUnit(blocks[block_first].parent, token_first, token_stop,
                                          sub_first, sub_stop))
-        codes = token_codes(self.renamed_tokens)
         return Fingerprints(tuple(chain.from_iterable(self.block_units)), blocks, tuple(near),
                             signatures(codes, near), codes)
 
@@ -179,6 +184,7 @@ class _UnitBuilder:
             kind = type(node)
             if kind is ast.Expr and isinstance(node.value, ast.Constant) \
                     and isinstance(node.value.value, str):
+                self.set_aside(node)
                 continue  # a docstring documents, like a comment: no unit, no hash
             rows.append((yield self.compound(node, (number, len(rows)))) if kind in _COMPOUND
                         else self.simple(node))
@@ -191,6 +197,9 @@ class _UnitBuilder:
                                             line_starts[node.end_lineno - 1] + node.end_col_offset)
         if self.tables and _is_data(node):
             renamed = exact
+            self.set_aside(node)  # near-miss comparison would see its rows' shape only
+        if type(node) is ast.AnnAssign:
+            self.set_aside(node.annotation, b":")
         noise = _is_noise(node, self.policy)
         return (node.lineno, node.end_lineno, exact, renamed,
                 0 if noise else node.end_lineno - node.lineno + 1, 0 if noise else count, noise,
@@ -200,7 +209,7 @@ class _UnitBuilder:
         """A compound statement's row: hashes over its headers and its bodies' units."""
         line_starts = self.line_starts
         start, start_line = _start_of(node, line_starts)
-        bodies = _bodies(node, line_starts)
+        bodies = _bodies(node, line_starts, self.source)
         header_end = min(_body_start(b, line_starts) if h < 0 else h for h, b in bodies)
         exact, renamed, tokens = self.hashes(start, header_end)
         lines = max(1, bisect_right(line_starts, header_end) - start_line) if tokens else 0
@@ -213,6 +222,8 @@ class _UnitBuilder:
                 renamed_parts.append(h_renamed)
                 tokens += count
                 lines += 1
+            elif header == _KEYWORD_LINE:
+                lines += 1
             kids: list[Unit] = yield from self.block(stmts, at)
             exact_parts.extend(map(_EXACT, kids))
             renamed_parts.extend(map(_RENAMED, kids))
@@ -221,6 +232,8 @@ class _UnitBuilder:
             exact_parts.append(0)  # a body ends here
             renamed_parts.append(0)
         function = isinstance(node, _FUNCTIONS)
+        if function or type(node) is ast.ClassDef:
+            self.set_aside_decoration(node)
         noise = function and _is_noise_function(node, self.policy)
         if function and not noise:
             end = line_starts[node.end_lineno - 1] + node.end_col_offset
@@ -230,6 +243,63 @@ class _UnitBuilder:
         return (start_line, node.end_lineno, hash64(exact_parts.tobytes()),
                 hash64(renamed_parts.tobytes()), 0 if noise else lines, 0 if noise else tokens,
                 noise, isinstance(node, _DEFINITIONS))
+
+
+    def set_aside(self, node: ast.AST, opener: bytes = b"") -> None:
+        """Leave a node's tokens, and the `opener` token just before it (`:` of an
+        annotation, `->` of a return type), out of the near-miss codes."""
+        line_starts = self.line_starts
+        first, stop = bisect_left(self.token_starts, line_starts[node.lineno - 1] + node.col_offset), \
+            bisect_left(self.token_starts, line_starts[node.end_lineno - 1] + node.end_col_offset)
+        if opener and first and self.exact_tokens[first - 1] == opener:
+            first -= 1
+        self.aside.append((first, stop))
+
+    def set_aside_decoration(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+                             ) -> None:
+        """Decorators and type annotations: a function annotated or decorated in a later
+        release, or in its copy, is still the same function."""
+        for decorator in node.decorator_list:
+            self.set_aside(decorator, b"@")
+        if type(node) is ast.ClassDef:
+            return
+        arguments = node.args
+        for argument in (*arguments.posonlyargs, *arguments.args, arguments.vararg,
+                         *arguments.kwonlyargs, arguments.kwarg):
+            if argument is not None and argument.annotation is not None:
+                self.set_aside(argument.annotation, b":")
+        if node.returns is not None:
+            self.set_aside(node.returns, b"->")
+
+
+def _set_aside(codes: bytes, aside: list[tuple[int, int]]) -> tuple[bytes, Callable[[int], int]]:
+    """`codes` without the token ranges `aside`, and the map of a token index to its
+    index in what is kept (a token set aside maps to where its range was)."""
+    if not aside:
+        return codes, _same
+    merged: list[list[int]] = []
+    for first, stop in sorted(aside):
+        if merged and first <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], stop)
+        else:
+            merged.append([first, stop])
+    firsts = [first for first, _ in merged]
+    removed_before = list(accumulate((stop - first for first, stop in merged), initial=0))
+    kept_codes = b"".join(codes[stop:first] for (_, stop), (first, _) in
+                          zip([(0, 0), *merged], [*merged, (len(codes), 0)]))
+
+    def kept(index: int) -> int:
+        at = bisect_right(firsts, index) - 1
+        if at < 0:
+            return index
+        first, stop = merged[at]
+        return first - removed_before[at] if index < stop else index - removed_before[at + 1]
+
+    return kept_codes, kept
+
+
+def _same(index: int) -> int:
+    return index
 
 
 def _settle(rows: list[_Row]) -> list[Unit]:
@@ -267,15 +337,24 @@ def _start_of(node: ast.stmt, line_starts: list[int]) -> tuple[int, int]:
     return line_starts[node.lineno - 1] + node.col_offset, node.lineno
 
 
-def _bodies(node: ast.stmt, line_starts: list[int]) -> list[tuple[int, list[ast.stmt]]]:
+# In `_bodies`: a body opened by the statement's own header, or by an `else:` or
+# `finally:` line (a line of code, but no tokens worth a hash of their own).
+_OWN_HEADER, _KEYWORD_LINE = -1, -2
+
+
+def _bodies(node: ast.stmt, line_starts: list[int], source: bytes
+            ) -> list[tuple[int, list[ast.stmt]]]:
     """A compound statement's bodies in source order, each with the offset of the
-    header that opens it: -1 for the statement's own header (and `else:`,
-    `finally:`), else where its `except ...:` or `case ...:` clause starts."""
+    header that opens it: _OWN_HEADER, _KEYWORD_LINE for `else:` and `finally:`
+    (not `elif`, whose line is its `if`'s), else where its `except ...:` or
+    `case ...:` clause starts."""
     bodies: list[tuple[int, list[ast.stmt]]] = []
     for field in _BODY_FIELDS:
         stmts = getattr(node, field, None)
         if stmts:
-            bodies.append((-1, stmts))
+            opener = _OWN_HEADER if not bodies or _is_elif(stmts, line_starts, source) \
+                else _KEYWORD_LINE
+            bodies.append((opener, stmts))
     for position, handler in enumerate(getattr(node, "handlers", ()), 1):
         bodies.insert(position, (line_starts[handler.lineno - 1] + handler.col_offset,
                                  handler.body))
@@ -283,6 +362,14 @@ def _bodies(node: ast.stmt, line_starts: list[int]) -> list[tuple[int, list[ast.
         pattern = case.pattern
         bodies.append((line_starts[pattern.lineno - 1] + pattern.col_offset, case.body))
     return bodies
+
+
+def _is_elif(body: list[ast.stmt], line_starts: list[int], source: bytes) -> bool:
+    first = body[0]
+    if len(body) != 1 or type(first) is not ast.If:
+        return False
+    start = line_starts[first.lineno - 1] + first.col_offset
+    return source.startswith(b"elif", start)
 
 
 def _drive(walk: _Walk[_T]) -> _T:
@@ -322,18 +409,21 @@ def _is_data(node: ast.stmt) -> bool:
     if kind is ast.Call:
         arguments = [*value.args, *(k.value for k in value.keywords)]
         kinds = set(map(type, arguments))
-        if not kinds & _CONTAINER_TYPES or not kinds <= _ARGUMENT_TYPES:
+        fed_a_table = kinds & _CONTAINER_TYPES and kinds <= _ARGUMENT_TYPES
+        # Rows as calls: `Table("t", meta, Column("a", Integer), Column("b", String))`.
+        rows_as_calls = kinds <= _CONSTRUCTOR_ARGUMENTS and \
+            sum(type(argument) is ast.Call for argument in arguments) >= 2
+        if not (fed_a_table or rows_as_calls):
             return False
     elif kind not in _CONTAINER_TYPES:
         return False
-    constants = containers = 0
+    constants = 0
     for sub in ast.walk(value):
         sort = type(sub)
         if sort not in _DATA_TYPES:
             return False
         constants += sort is ast.Constant
-        containers += sort in _CONTAINER_TYPES
-    return constants >= 3 and containers > 0
+    return constants >= 3
 
 
 def _is_noise(node: ast.stmt, policy: NoisePolicy) -> bool:

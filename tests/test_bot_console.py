@@ -37,7 +37,7 @@ def test_console_answers_piped_commands_as_plain_text(session):
     assert session.returncode == 0, session.stderr
     out = session.stdout
     assert "Your role: admin" in out and "Scan finished" in out
-    assert "Duplicates under billing/" in out and "billing/invoice.py:10–21" in out
+    assert "Duplicates — scan #1" in out and "billing/invoice.py:10–21" in out
     assert "usage: /silence <alert_id|rule> <duration>" in out
     assert "usage: /triage <request_id|clone_id>" in out
     assert "CodeBot status" in out
@@ -51,9 +51,10 @@ def test_console_presses_buttons_by_number(session):
     assert "no answer with buttons yet" in out
     assert "buttons: [1] Code 1  [2] Next ▶  (/press N)" in out
     after_next = out.split("buttons: [1] Code 1  [2] Next ▶", 1)[1]
-    assert "Showing 2–2 of 2" in after_next and "buttons: [1] Code 2  [2] ◀ Prev" in after_next
-    assert "billing/refund.py:7–21" in after_next and "def paid_total(" in after_next
-    assert after_next.count("usage: /press N, where N is 1..2") == 2
+    assert "Showing 2–2 of 3" in after_next
+    assert "buttons: [1] Code 2  [2] ◀ Prev  [3] Next ▶" in after_next
+    assert "web/checkout.js:2–13" in after_next and "function checkoutTotal(" in after_next
+    assert after_next.count("usage: /press N, where N is 1..3") == 2
 
 
 def test_missing_token_exits_2_saying_how_to_set_it(tmp_path):

@@ -1,0 +1,152 @@
+"""The detector rules chosen from natural clones between library releases and split B.
+
+Each case goes through the real engine (`harness.assert_clones`) or its pure parts,
+and states what a rule changes: what is set aside in near-miss comparison, which
+floors apply to which copies, what counts as data, and which classes fold.
+"""
+import ast
+import textwrap
+
+from engine.normalize import token_stream
+from engine.python_units import NoisePolicy, _is_data, python_fingerprints
+from harness import assert_clones
+
+PLAIN = textwrap.dedent("""\
+    def parse(self, text, strict=False):
+        parts = text.split(",")
+        values = []
+        for part in parts:
+            if not part and strict:
+                raise ValueError(text)
+            values.append(part.strip())
+        return values
+""")
+# The same function a release later: annotated, decorated, documented.
+ANNOTATED = textwrap.dedent('''\
+    @cached
+    def parse(self, text: str, strict: bool = False) -> list[str]:
+        """Split `text` on commas.
+
+        Empty parts are an error when `strict`.
+        """
+        parts: list[str] = text.split(",")
+        values = []
+        for part in parts:
+            if not part and strict:
+                raise ValueError(text)
+            values.append(part.strip())
+        return values
+''')
+
+
+def near_codes(source: str) -> bytes:
+    data = source.encode()
+    prints = python_fingerprints(data, ast.parse(data), NoisePolicy())
+    near = prints.near[0]
+    return prints.codes[near.token_first:near.token_stop]
+
+
+def test_annotations_decorators_and_docstrings_are_set_aside_in_near_comparison():
+    """The near-miss tokens of a function annotated, decorated and documented later are
+    those of the plain one; its renamed hash still differs (the code did change)."""
+    assert near_codes(ANNOTATED) == near_codes(PLAIN)
+    assert near_codes(PLAIN.replace("values.append", "values.extend")) == near_codes(PLAIN)
+    assert near_codes(PLAIN.replace("return values", "return values or None")) != near_codes(PLAIN)
+
+
+def test_a_function_annotated_in_its_copy_is_one_near_class():
+    clones = assert_clones({"old.py": PLAIN, "new.py": ANNOTATED},
+                           [("near", [("old.py", 1, 8), ("new.py", 1, 13)])])
+    assert clones[0].similarity == 1.0
+
+
+SMALL = textwrap.dedent("""\
+    def is_ascii(text):
+        try:
+            text.encode("ascii")
+        except UnicodeEncodeError:
+            return False
+        return True
+""")
+
+
+def test_an_exact_copy_of_a_small_function_is_reported_a_renamed_one_is_not():
+    """Under min_tokens, identical whole functions are still a copy; the same shape with
+    other names (`try: f(x) except E: return False`) is chance."""
+    assert_clones({"a.py": SMALL, "b.py": SMALL.replace('"ascii"', "'ascii'")},
+                  [("exact", [("a.py", 1, 6), ("b.py", 1, 6)])])
+    other = SMALL.replace("is_ascii", "is_int").replace("text", "s") \
+        .replace('s.encode("ascii")', "int(s)").replace("UnicodeEncodeError", "ValueError")
+    assert_clones({"a.py": SMALL, "b.py": other}, [])
+
+
+def test_single_and_double_quoted_strings_are_the_same_exact_token():
+    assert token_stream(b"f('a b')").exact == token_stream(b'f("a b")').exact
+    assert token_stream(b"f('a\"b')").exact != token_stream(b"f(\"a'b\")").exact
+
+
+def test_else_and_finally_lines_count_as_code_lines():
+    source = textwrap.dedent("""\
+        def f(x):
+            try:
+                g(x)
+            except E:
+                h(x)
+            else:
+                k(x)
+            finally:
+                m(x)
+            if x:
+                a(1)
+            elif x > 2:
+                b(2)
+            else:
+                c(3)
+    """).encode()
+    units = python_fingerprints(source, ast.parse(source), NoisePolicy()).units
+    assert units[0].lines == 15  # every line of the function holds code
+
+
+def test_a_layout_squeezed_copy_is_measured_on_its_longer_side():
+    """Joining continuation lines does not take a copy under min_lines."""
+    wide = textwrap.dedent("""\
+        def f(items, limit):
+            total = sum(
+                item.price
+                for item in items
+            )
+            if total > limit:
+                raise ValueError(total)
+            return total
+    """)
+    narrow = wide.replace("(\n        item.price\n        for item in items\n    )",
+                          "(item.price for item in items)")
+    assert narrow.count("\n") == 5
+    assert_clones({"a.py": wide, "b.py": narrow}, [("exact", [("a.py", 1, 8), ("b.py", 1, 5)])],
+                  min_lines=6, min_tokens=20)
+
+
+def test_calls_whose_rows_are_constructor_calls_are_data():
+    def first(source: str) -> ast.stmt:
+        return ast.parse(source).body[0]
+
+    assert _is_data(first('t = Table("a", meta, Column("id", Integer), Column("n", String(9)))'))
+    assert _is_data(first("pairs.update([(1, 2), (3, 4), (5, 6)])"))
+    assert not _is_data(first('log.info("a %s", x, fmt("b", "c"))'))
+    assert not _is_data(first("self.assertEqual(f(x), [1, 2, 3])"))
+
+
+def test_tables_with_other_columns_are_not_copies():
+    table = textwrap.dedent("""\
+        def define(meta):
+            users = Table(
+                "users", meta,
+                Column("id", Integer, primary_key=True),
+                Column("name", String(40), nullable=False),
+                Column("email", String(120), unique=True),
+            )
+            return users
+    """)
+    other = table.replace('"users"', '"orders"').replace('"name", String(40)', '"total", Numeric(9)') \
+        .replace('"email", String(120)', '"placed", DateTime()').replace("users", "orders")
+    assert_clones({"a.py": table, "b.py": other}, [], min_lines=6, min_tokens=20)
