@@ -27,7 +27,7 @@ class Settings:
 
     min_lines: int = 6  # lines of code a clone must have
     min_tokens: int = 35  # tokens a clone must have
-    threshold: float = 0.80  # near-miss similarity
+    threshold: float = 0.85  # near-miss similarity
     lang: tuple[str, ...] = ()  # languages to scan; empty means all
     exclude: tuple[str, ...] = ()  # gitignore-style patterns to skip
     jobs: int | None = None  # worker processes; default: the cores
