@@ -212,12 +212,30 @@ def render_heldout(data: Mapping[str, Any]) -> str:
     return render_markdown(dict(data))
 
 
+def render_blind(data: Mapping[str, Any]) -> str:
+    """The blind-judged precision round (`benchmarks.blind score`)."""
+    from benchmarks.blind import render_score
+
+    return render_score(dict(data))
+
+
+def render_curve(data: Mapping[str, Any]) -> str:
+    """Recall and judged precision by near-miss threshold (`benchmarks.curve`)."""
+    from benchmarks.curve import render_markdown
+
+    return render_markdown(dict(data))
+
+
 RENDERERS: dict[str, Renderer] = {
     "speed": Renderer("stdlib_scan.json", render_speed),
     "breakdown": Renderer("breakdown.json", render_breakdown),
     "scaling": Renderer("scaling.json", render_scaling),
     "drift": Renderer("drift.json", render_drift),
+    "drift-heldout": Renderer("drift-heldout.json", render_drift),
     "heldout": Renderer("heldout.json", render_heldout),
+    "heldout-seed2": Renderer("heldout-seed2/heldout.json", render_heldout),
+    "blind": Renderer("blind.json", render_blind),
+    "curve": Renderer("curve.json", render_curve),
 }
 
 
