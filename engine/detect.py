@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import gc
+import keyword
+import re
 import threading
 from collections.abc import Mapping, Set
 from pathlib import Path
@@ -11,6 +13,7 @@ from engine.config import Settings
 from engine.match import Corpus, clone_groups, fragments_of, group_size
 from engine.near import Taken, near_groups
 from engine.near_sign import FileIndex
+from engine.normalize import SEP, tokens
 from engine.records import Clone, Fragment, KeyedClone
 from engine.sources import FragmentTexts
 from engine.suggest import suggestion
@@ -101,7 +104,7 @@ class _Advisor:
         self.root = root
         self.previous = previous
         self.items: list[_Pending] = []
-        self.advice: dict[int, tuple[str, float] | Future] = {}
+        self.advice: dict[int, tuple[str, float, bool] | Future] = {}
         self.dropped: set[int] = set()
         self.pool: ProcessPoolExecutor | None = None
         if workers > 1:
@@ -129,7 +132,7 @@ class _Advisor:
             self.items.append(item)
             old = self.previous.get(item.key)
             if old is not None and old.fragments == item.fragments:
-                self.advice[index] = (old.suggestion, old.similarity)
+                self.advice[index] = (old.suggestion, old.similarity, True)
             else:
                 todo.append(index)
         if self.pool is None:
@@ -157,23 +160,58 @@ class _Advisor:
             if not isinstance(advice[0], str):  # a Future: the pool is writing it
                 future, position = advice
                 advice = future.result()[position]
-            text, similarity = advice
+            text, similarity, kept = advice
+            if not kept:
+                continue
             clones.append(KeyedClone(Clone(f"c{item.key[:12]}", item.kind,  # type: ignore[arg-type]
                                            similarity, _span(item.fragments[0]), item.tokens,
                                            item.fragments, text), item.key))
         return clones
 
 
-def _advise(job: tuple[Path, list[_Pending]]) -> list[tuple[str, float]]:
-    """Suggestions (and token similarities) for a batch of clones; runs in a worker."""
+def _advise(job: tuple[Path, list[_Pending]]) -> list[tuple[str, float, bool]]:
+    """Suggestions (and token similarities) for a batch of clones, and whether each is
+    kept (see `shares_content`); runs in a worker."""
     root, items = job
     texts = FragmentTexts(root)
     results = []
     for item in items:
-        text, token_similarity = suggestion(item.kind, [texts.get(f) for f in item.fragments],
-                                            _span(item.fragments[0]), item.similarity)
-        results.append((text, token_similarity if item.similarity is None else item.similarity))
+        copies = [texts.get(f) for f in item.fragments]
+        text, token_similarity = suggestion(item.kind, copies, _span(item.fragments[0]),
+                                            item.similarity)
+        kept = item.kind == "exact" or shares_content(copies)
+        results.append((text, token_similarity if item.similarity is None else item.similarity,
+                        kept))
     return results
+
+
+# A renamed or edited copy uses the same APIs: called names and attributes survive a
+# rename of locals. Two fragments of one shape that call different things are not copies
+# (`tokenizer.consume(); _parse_extras()` beside `tokenizer.consume(); _parse_marker_op()`).
+_SHARED_NAMES = 0.5
+_MIN_NAMES = 3  # fewer than this on a side: too little to judge by
+_KEYWORDS = frozenset(k.encode() for k in keyword.kwlist)  # `return (`, `if (`
+_USED_NAME_RE = re.compile(
+    rb"\x00\.\x00([A-Za-z_\x80-\xff][\w\x80-\xff]*)"  # an attribute
+    rb"|(?<!\x00def)(?<!\x00class)\x00([A-Za-z_\x80-\xff][\w\x80-\xff]*)(?=\x00\()")  # a call
+
+
+def used_names(text: str) -> set[bytes]:
+    """The attribute and called names of a fragment (not the names it defines)."""
+    joined = SEP + SEP.join(tokens(text.encode())) + SEP
+    return {attribute or called for attribute, called in _USED_NAME_RE.findall(joined)} - _KEYWORDS
+
+
+def shares_content(copies: list[str]) -> bool:
+    """Whether two of the copies use the same APIs: at least _SHARED_NAMES of the smaller
+    side's called names and attributes in common (or too few to judge by)."""
+    names = [used_names(copy) for copy in copies]
+    for i, first in enumerate(names):
+        for other in names[i + 1:]:
+            smaller = min(len(first), len(other))
+            if smaller < _MIN_NAMES or len(first & other) >= _SHARED_NAMES * smaller:
+                return True
+    return False
 
 
 def _span(fragment: Fragment) -> int:

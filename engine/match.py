@@ -42,7 +42,7 @@ SNIPPET_FACTOR = 1.3
 # An exact copy of whole functions or classes needs less: identical code that big is
 # rarely chance (identity of renamed code is: `try: f(x) except E: return False`).
 EXACT_DEFINITION_FACTOR = 0.6
-EXACT_DEFINITION_LINES_LESS = 2
+EXACT_DEFINITION_LINES_LESS = 1
 
 
 class Corpus:

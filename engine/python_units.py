@@ -62,6 +62,8 @@ _ARGUMENT_TYPES = _CONTAINER_TYPES | {ast.Constant}
 _CONSTRUCTOR_ARGUMENTS = frozenset({ast.Constant, ast.Name, ast.Attribute, ast.Call})
 _DATA_TYPES = frozenset(_DATA_NODES)
 _PLAIN_VALUES = (ast.Name, ast.Constant, ast.Attribute)
+# Tokens a line of code holds, for weighing statements spread over many lines.
+TOKENS_PER_LINE = 12
 # A function body of at most this many one-line statements is a getter,
 # setter or delegation: the kind of copy nobody merges.
 _THIN_STATEMENTS = 3
@@ -202,8 +204,8 @@ class _UnitBuilder:
             self.set_aside(node.annotation, b":")
         noise = _is_noise(node, self.policy)
         return (node.lineno, node.end_lineno, exact, renamed,
-                0 if noise else node.end_lineno - node.lineno + 1, 0 if noise else count, noise,
-                False)
+                0 if noise else _code_lines(node.end_lineno - node.lineno + 1, count),
+                0 if noise else count, noise, False)
 
     def compound(self, node: ast.stmt, at: tuple[int, int]) -> _Walk[_Row]:
         """A compound statement's row: hashes over its headers and its bodies' units."""
@@ -212,7 +214,8 @@ class _UnitBuilder:
         bodies = _bodies(node, line_starts, self.source)
         header_end = min(_body_start(b, line_starts) if h < 0 else h for h, b in bodies)
         exact, renamed, tokens = self.hashes(start, header_end)
-        lines = max(1, bisect_right(line_starts, header_end) - start_line) if tokens else 0
+        lines = _code_lines(max(1, bisect_right(line_starts, header_end) - start_line),
+                            tokens) if tokens else 0
         exact_parts, renamed_parts = array("Q", [exact]), array("Q", [renamed])
         first_block = len(self.block_units)
         for header, stmts in bodies:
@@ -300,6 +303,13 @@ def _set_aside(codes: bytes, aside: list[tuple[int, int]]) -> tuple[bytes, Calla
 
 def _same(index: int) -> int:
     return index
+
+
+def _code_lines(physical: int, tokens: int) -> int:
+    """The lines a statement (or a header) weighs: its physical lines, but no more than
+    its tokens fill (one line, and one per TOKENS_PER_LINE more): one call with an
+    argument a line is not a long copy, and joining its lines does not hide one."""
+    return min(physical, 1 + tokens // TOKENS_PER_LINE)
 
 
 def _settle(rows: list[_Row]) -> list[Unit]:

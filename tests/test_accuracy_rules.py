@@ -150,3 +150,41 @@ def test_tables_with_other_columns_are_not_copies():
     other = table.replace('"users"', '"orders"').replace('"name", String(40)', '"total", Numeric(9)') \
         .replace('"email", String(120)', '"placed", DateTime()').replace("users", "orders")
     assert_clones({"a.py": table, "b.py": other}, [], min_lines=6, min_tokens=20)
+
+
+def test_a_call_with_an_argument_a_line_weighs_what_its_tokens_fill():
+    """A copied call spread over twelve lines is one statement of about four lines' worth
+    of tokens: too small to report, however it is laid out."""
+    call = "def {name}(self, method, url, body, headers):\n    return self.urlopen(\n" + "".join(
+        f"        {arg}={arg},\n" for arg in ("method", "url", "body", "headers", "retries",
+                                             "redirect", "timeout", "chunked", "pool", "release")
+    ) + "    )\n"
+    assert_clones({"a.py": call.format(name="get"), "b.py": call.format(name="fetch")}, [])
+
+
+def test_copies_of_one_shape_that_use_other_apis_are_not_reported():
+    """Renamed hashes alike, but the called names and attributes differ: chance, not a copy."""
+    one = textwrap.dedent("""\
+        def parse_requirement(tokenizer):
+            tokenizer.consume("WS")
+            name = tokenizer.expect("IDENTIFIER").text
+            tokenizer.consume("WS")
+            extras = parse_extras(tokenizer)
+            tokenizer.consume("WS")
+            details = parse_details(tokenizer)
+            return Requirement(name, extras, details)
+    """)
+    other = textwrap.dedent("""\
+        def render_row(table):
+            table.draw_border("top")
+            cells = table.columns("visible").width
+            table.draw_border("mid")
+            padding = measure_cells(table)
+            table.draw_border("end")
+            style = pick_style(table)
+            return Row(cells, padding, style)
+    """)
+    assert_clones({"a.py": one, "b.py": other}, [], min_lines=6, min_tokens=30)
+    renamed = one.replace("tokenizer", "tok").replace("name", "label").replace("extras", "extra")
+    assert_clones({"a.py": one, "b.py": renamed}, [("renamed", [("a.py", 1, 8), ("b.py", 1, 8)])],
+                  min_lines=6, min_tokens=30)
