@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+from collections import defaultdict
 import keyword
 import re
 import threading
@@ -83,16 +84,27 @@ def detect(corpus: Corpus, settings: Settings, root: Path,
 
 
 def _folded(pending: list[_Pending], near: list[_Pending]) -> set[int]:
-    """The exact and renamed clones whose fragments are all fragments of one near-miss
-    clone (renamed twins the near class took in): one class over those regions."""
-    regions = [set(item.fragments) for item in near]
-    by_fragment: dict[Fragment, list[int]] = {}
-    for number, fragments in enumerate(regions):
-        for fragment in fragments:
-            by_fragment.setdefault(fragment, []).append(number)
-    return {index for index, item in enumerate(pending)
-            if any(regions[number].issuperset(item.fragments)
-                   for number in by_fragment.get(item.fragments[0], ()))}
+    """The exact and renamed clones each of whose fragments lies in a different fragment of
+    one near-miss clone: the renamed twins the near class took in, or a run of statements
+    the near copy covers. One class over those regions, not two."""
+    holders: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for number, item in enumerate(near):
+        for position, fragment in enumerate(item.fragments):
+            holders[fragment.path].append((fragment.start_line, fragment.end_line, number, position))
+
+    def held(fragment: Fragment) -> dict[int, int]:
+        """Near clone -> which of its fragments holds this one."""
+        return {number: position for start, end, number, position in holders.get(fragment.path, ())
+                if start <= fragment.start_line and fragment.end_line <= end}
+
+    folded = set()
+    for index, item in enumerate(pending):
+        places = [held(fragment) for fragment in item.fragments]
+        for number in set(places[0]).intersection(*places[1:]):
+            if len({place[number] for place in places}) == len(places):
+                folded.add(index)
+                break
+    return folded
 
 
 class _Advisor:

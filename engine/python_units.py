@@ -62,6 +62,9 @@ _ARGUMENT_TYPES = _CONTAINER_TYPES | {ast.Constant}
 _CONSTRUCTOR_ARGUMENTS = frozenset({ast.Constant, ast.Name, ast.Attribute, ast.Call})
 _DATA_TYPES = frozenset(_DATA_NODES)
 _PLAIN_VALUES = (ast.Name, ast.Constant, ast.Attribute)
+_PLAIN_VALUE_TYPES = frozenset(_PLAIN_VALUES)
+_PASSING = frozenset({ast.Return, ast.Expr, ast.Assign})
+_TYPE_DECLARATIONS = frozenset({"TypeVar", "ParamSpec", "TypeVarTuple", "NewType"})
 # Tokens a line of code holds, for weighing statements spread over many lines.
 TOKENS_PER_LINE = 12
 # A function body of at most this many one-line statements is a getter,
@@ -440,9 +443,20 @@ def _is_noise(node: ast.stmt, policy: NoisePolicy) -> bool:
     kind = type(node)
     if kind is ast.Import or kind is ast.ImportFrom:
         return not policy.imports
+    if kind is ast.Assign and _declares_a_type(node.value):
+        return not policy.boilerplate
     if kind is ast.Pass or (kind is ast.Expr and isinstance(node.value, ast.Constant)):
         return not policy.stubs
     return False
+
+
+def _declares_a_type(value: ast.expr) -> bool:
+    """`T = TypeVar("T")` and its kin: typing declarations, written alike everywhere."""
+    if type(value) is not ast.Call:
+        return False
+    func = value.func
+    name = func.attr if type(func) is ast.Attribute else getattr(func, "id", "")
+    return name in _TYPE_DECLARATIONS
 
 
 def _is_plain_store(node: ast.stmt) -> bool:
@@ -506,10 +520,28 @@ def _statements_in(body: list[ast.stmt]) -> Iterator[ast.stmt]:
 
 def _is_thin(statements: list[ast.stmt]) -> bool:
     """A getter, setter or delegation: a few short simple statements
-    (`other = convert(other); return other.op(self)`, `return self._x[0]`)."""
+    (`other = convert(other); return other.op(self)`, `return self._x[0]`), or one call
+    that passes its values through, however many lines its arguments take
+    (`return self.request("GET", url, params=params, headers=headers, ...)`)."""
+    if len(statements) == 1 and _passes_through(statements[0]):
+        return True
     return 0 < len(statements) <= _THIN_STATEMENTS and all(
         type(s) not in _COMPOUND for s in statements) and \
         sum(s.end_lineno - s.lineno + 1 for s in statements) <= _THIN_LINES
+
+
+def _passes_through(node: ast.stmt) -> bool:
+    """`return f(a, b=c, *d)` (or the call alone, or assigned): every argument a plain
+    value."""
+    call = getattr(node, "value", None)
+    if type(call) is ast.Await:
+        call = call.value
+    if type(node) not in _PASSING or type(call) is not ast.Call:
+        return False
+    values = [*call.args, *(k.value for k in call.keywords)]
+    return all(type(v) in _PLAIN_VALUE_TYPES or (type(v) is ast.Starred and
+                                                 type(v.value) in _PLAIN_VALUE_TYPES)
+               for v in values)
 
 
 def _is_docstring(node: ast.stmt) -> bool:

@@ -188,3 +188,20 @@ def test_copies_of_one_shape_that_use_other_apis_are_not_reported():
     renamed = one.replace("tokenizer", "tok").replace("name", "label").replace("extras", "extra")
     assert_clones({"a.py": one, "b.py": renamed}, [("renamed", [("a.py", 1, 8), ("b.py", 1, 8)])],
                   min_lines=6, min_tokens=30)
+
+
+def test_a_one_call_pass_through_is_a_delegation_however_long():
+    """`return self.request("GET", url, params=params, ...)` over many lines is a
+    delegation, like a short one; so are `T = TypeVar("T")` blocks."""
+    def method(verb: str) -> str:
+        arguments = "".join(f"            {a}={a},\n" for a in ("params", "headers", "cookies",
+                                                                "auth", "timeout", "extensions"))
+        return (f"    def {verb.lower()}(self, url, *, params=None, headers=None, cookies=None,\n"
+                f"            auth=None, timeout=None, extensions=None):\n"
+                f"        return self.request(\n            \"{verb}\",\n            url,\n"
+                f"{arguments}        )\n")
+    client = "class Client:\n" + method("GET") + "\n" + method("HEAD")
+    assert_clones({"a.py": client, "b.py": client.replace("Client", "AsyncClient")}, [],
+                  min_lines=6, min_tokens=30)
+    typevars = "".join(f'{name} = TypeVar("{name}")\n' for name in "ABCDEFGH")
+    assert_clones({"a.py": typevars, "b.py": typevars}, [], min_lines=6, min_tokens=20)

@@ -37,14 +37,17 @@ def test_a_renamed_copy_is_found_and_is_not_exact():
 def test_a_run_inside_bigger_functions_stops_at_the_block_edges():
     """A copied run of statements is reported as whole statements of one body.
 
-    The two functions around it, which differ only in their first statements, are
-    also a near-miss class of their own.
+    When the functions around it are a near-miss class, that class covers the run:
+    one class over those regions, not a second one inside it.
     """
     one = "def f(items, limit):\n    log.info('start')" + BODY
     two = "def g(items, limit):\n    other(1, 2)\n    count = 0" + BODY
     assert_clones({"a.py": one, "b.py": two},
-                  [("exact", [("a.py", 3, 10), ("b.py", 4, 11)]),
-                   ("near", [("a.py", 1, 10), ("b.py", 1, 11)])], **SIZES)
+                  [("near", [("a.py", 1, 10), ("b.py", 1, 11)])], **SIZES)
+    three = "def g(items, limit):\n    other(1, 2)\n    count = helper(items) + limit * 3\n" \
+        "    for row in count:\n        emit(row, 'x', 'y')\n        flush(row)\n" + BODY
+    assert_clones({"a.py": one, "b.py": three},
+                  [("exact", [("a.py", 3, 10), ("b.py", 8, 15)])], **SIZES)
 
 
 def test_nested_matches_are_not_reported_again():
