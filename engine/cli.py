@@ -1,4 +1,4 @@
-"""The command line: `python -m engine scan|check ...` (also installed as `codebot`)."""
+"""The command line: `python -m engine scan|check|refactor ...` (also installed as `codebot`)."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,7 @@ from typing import Sequence, TextIO
 from engine.atomic import write_atomically
 from engine.config import load_settings
 from engine.discover import common_root
-from engine.exceptions import CodebotError, DamagedIndexError, UsageError
+from engine.exceptions import CodebotError, DamagedIndexError, RefactorRefusedError, UsageError
 from engine.interrupts import interrupts_held
 from engine.records import ScanResult, count
 from engine.report import RENDERERS
@@ -61,7 +61,34 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
     _report_options(cmd, "index database (env CODEBOT_DB; default ROOT/.codebot/index.db, "
                          "ROOT being the nearest folder up with .git, pyproject.toml or .codebot)")
+    _refactor_parser(commands)
     return parser
+
+
+def _refactor_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    cmd = commands.add_parser(
+        "refactor", help="the change that removes a Python clone: a diff, or applied",
+        description="Write the refactoring of a Python clone of the last scan: keep one copy and "
+                    "make the others use it (an import, a call, or an extracted function). "
+                    "Prints a unified diff for `git apply` (run from the scanned root), or with "
+                    "--apply writes it and scans again. Exit 1 when the clone cannot be "
+                    "refactored without changing what the code does (the reason is printed).",
+        epilog="example: python -m engine refactor c1a2b3c4d5e6 --diff > dedupe.patch")
+    cmd.add_argument("clone_id", metavar="CLONE_ID")
+    mode = cmd.add_mutually_exclusive_group()
+    mode.add_argument("--diff", action="store_true", help="print the unified diff (the default)")
+    mode.add_argument("--apply", action="store_true",
+                      help="write the change, then scan again: the clone must be gone")
+    cmd.add_argument("--into", metavar="MODULE",
+                     help="keep the copy in this module (a path or a dotted name of one of the "
+                          "clone's files; default: the first)")
+    cmd.add_argument("--name", metavar="NAME", help="the name of an extracted function")
+    cmd.add_argument("--force", action="store_true",
+                     help="apply even to files with uncommitted changes")
+    cmd.add_argument("--db", type=Path, metavar="PATH",
+                     help="index database (env CODEBOT_DB; default: .codebot/index.db in this "
+                          "folder or the nearest one up)")
+    cmd.add_argument("--quiet", "-q", action="store_true", help="no notes on stderr")
 
 
 def _report_options(cmd: argparse.ArgumentParser, db_help: str) -> None:
@@ -88,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # and on a busy machine those threads cost a check a third of its CPU time.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     args = build_parser().parse_args(argv)
+    if args.command == "refactor":
+        return _refactor(args)
     saved = _Saved()
     try:
         db = _tracking_db(args)
@@ -223,6 +252,46 @@ def _emit(args: argparse.Namespace, result: ScanResult) -> None:
     if result.skipped and not args.quiet and args.format != "text":
         for skipped in result.skipped:
             print(f"codebot: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+
+
+def _refactor(args: argparse.Namespace) -> int:
+    """Print or apply a clone's refactoring: 0 done, 1 refused (with the reason), 2 bad input."""
+    from engine.refactor import load, near_miss_note, refactoring, rescan, write
+
+    try:
+        db = _db_path(args) or _nearest_index(Path.cwd())
+        loaded = load(db, args.clone_id)
+        if loaded.clone.kind == "near" and not args.quiet:
+            print(near_miss_note(loaded.clone, loaded.sources), file=sys.stderr)
+        made = refactoring(loaded.clone, loaded.sources, args.into, args.name)
+        if not args.apply:
+            if not args.quiet:
+                print(f"codebot: {made.summary}", file=sys.stderr)
+            sys.stdout.write(made.diff)
+            return EXIT_OK
+        written = write(loaded.root, made, force=args.force)
+        result = rescan(loaded.root, db, _lock_timeout())
+    except RefactorRefusedError as exc:
+        print(f"codebot: cannot refactor {args.clone_id}: {exc}", file=sys.stderr)
+        return EXIT_GATE
+    except CodebotError as exc:
+        print(f"codebot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{made.summary}; changed {', '.join(str(p.relative_to(loaded.root)) for p in written)}")
+    if any(c.id == loaded.clone.id for c in result.clones):
+        print(f"codebot: the scan after the change still finds clone {loaded.clone.id}",
+              file=sys.stderr)
+        return EXIT_GATE
+    print(f"scanned again: clone {loaded.clone.id} is gone; {count(len(result.clones), 'clone')} left")
+    return EXIT_OK
+
+
+def _nearest_index(start: Path) -> Path:
+    """`.codebot/index.db` in `start` or the nearest folder up that has one."""
+    for folder in (start.absolute(), *start.absolute().parents):
+        if (folder / ".codebot" / "index.db").is_file():
+            return folder / ".codebot" / "index.db"
+    raise UsageError(f"no index in {start} or above it; scan first, or give --db")
 
 
 def _db_path(args: argparse.Namespace) -> Path | None:

@@ -2,7 +2,9 @@
 
     CodebotError            anything the CLI turns into exit code 2
     ├── UsageError          a bad option, path or setting
-    │   └── ConfigError     a bad value in [tool.codebot]
+    │   ├── ConfigError     a bad value in [tool.codebot]
+    │   └── StaleIndexError a clone's file changed since the scan that found it
+    ├── RefactorRefusedError  no refactoring keeps the behaviour: the message says why (exit 1)
     └── StoreError          the index database cannot be used
         ├── CorruptStoreError   the file is not an SQLite database: refused, untouched
         │   └── DamagedIndexError   an SQLite index with damage inside: healed by a rebuild
@@ -22,6 +24,14 @@ class UsageError(CodebotError):
 
 class ConfigError(UsageError):
     """A bad value in the `[tool.codebot]` table of pyproject.toml."""
+
+
+class StaleIndexError(UsageError):
+    """A file of a clone is not what the index saw: scan again before refactoring."""
+
+
+class RefactorRefusedError(CodebotError):
+    """The clone cannot be refactored without changing what the code does; the message says why."""
 
 
 class StoreError(CodebotError):

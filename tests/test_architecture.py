@@ -19,10 +19,10 @@ ENGINE_STAGES = (
     ("discover", "suppress", "token_units", "near_sign", "python_units", "partial",
      "fingerprint", "config"),
     ("plan", "pool"),
-    ("match", "near", "suggest", "detect"),
+    ("match", "near", "suggest", "detect", "copies", "rewrite", "extract"),
     ("store", "baseline", "queries"),
     ("inventory", "lookup"),
-    ("scan", "check", "tracking"),
+    ("scan", "check", "tracking", "refactor"),
     ("markdown", "sarif", "html", "report"),
     ("cli", "__main__", "__init__"),
 )
