@@ -68,7 +68,8 @@ def test_no_secret_is_stored_by_a_scan(scanned):
     """The suggestions name the differing secrets masked; the SQLite file holds none of them."""
     _, db, report = scanned
     clones = json.loads(report.read_text())["clones"]
-    assert len(clones) >= 5
+    # The two settings dicts differ only in their values: data tables, not reported.
+    assert len(clones) >= 4
     assert sum("[REDACTED" in clone["suggestion"] for clone in clones) >= 4
     assert found_in(report.read_text()) == []
     assert found_in(stored_bytes(db)) == []
