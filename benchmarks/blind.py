@@ -491,6 +491,28 @@ def collect(tools: Sequence[str], heldout: Path, drift_dir: Path, seed: int) -> 
     return reports, pools
 
 
+def judged_before(keys: Sequence[Path]) -> set[tuple[str, tuple[tuple[str, int, int], ...]]]:
+    """The cases of earlier rounds' keys, by source and shown fragments."""
+    seen = set()
+    for path in keys:
+        try:
+            cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise SampleError(f"{path}: not a key written by `blind sample` ({exc})") from exc
+        for case in cases.values():
+            seen.add((case["source"], tuple((f["path"], f["start"], f["end"]) for f in case["fragments"])))
+    return seen
+
+
+def without(pool: Pools, seen: set[tuple[str, tuple[tuple[str, int, int], ...]]]) -> Pools:
+    """A tool's pools less the cases judged before (a new round judges new cases)."""
+    def fresh(case: Case) -> bool:
+        return (case.source, tuple((f.path, f.start, f.end) for f in case.fragments)) not in seen
+
+    return Pools(pool.tool, tuple({source: [c for c in cases if fresh(c)] for source, cases in tier.items()}
+                                  for tier in pool.tiers))
+
+
 def sample_command(args: argparse.Namespace) -> int:
     out: Path = args.out
     judged = [out / f"verdicts-{j}.md" for j in JUDGES if (out / f"verdicts-{j}.md").exists()]
@@ -498,6 +520,9 @@ def sample_command(args: argparse.Namespace) -> int:
         raise SampleError(f"{', '.join(map(str, judged))} exist: a new sample would not match them; "
                           "move them away or pass --force")
     reports, pools = collect(args.tools, args.heldout, args.drift, args.seed)
+    if args.exclude:
+        seen = judged_before(args.exclude)
+        pools = [without(pool, seen) for pool in pools]
     quotas = {p.tool: quota_of(p.tool, args.codebot, args.peers) for p in pools}
     drawn = []
     for pool in pools:
@@ -551,6 +576,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     sample.add_argument("--out", type=Path, default=DEFAULT_BLIND, help="where cases.md and key.json go")
     sample.add_argument("--rubric", type=Path, default=RUBRIC, help="the rubric shown first (default benchmarks/PRECISION.md)")
     sample.add_argument("--force", action="store_true", help="sample again even where verdicts exist")
+    sample.add_argument("--exclude", type=Path, action="append", default=[], metavar="KEY.json",
+                        help="leave out the cases of an earlier round's key (repeatable)")
     score = commands.add_parser("score", help="join the judges' verdicts with the key; write blind.json and blind.md")
     score.add_argument("--dir", type=Path, default=DEFAULT_BLIND, help="key.json and verdicts-judge{1,2}.md")
     score.add_argument("--results", type=Path, default=RESULTS_DIR, help="where blind.json and blind.md go")

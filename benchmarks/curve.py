@@ -111,14 +111,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--thresholds", default="0.80,0.85,0.90")
     parser.add_argument("--out", type=Path, default=drift.DEFAULT_OUT, help="the benchmarks' --out")
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--blind", type=Path, default=BLIND_DIR,
+                        help="the judged round: key.json and verdicts-judge{1,2}.md")
+    parser.add_argument("--judged-at", type=float, default=None,
+                        help="the threshold of the round's CodeBot reports (default: the key's, else the default)")
     args = parser.parse_args(argv)
     from engine.config import Settings
-    key = json.loads((BLIND_DIR / "key.json").read_text(encoding="utf-8"))
+    key = json.loads((args.blind / "key.json").read_text(encoding="utf-8"))
     cases = key["cases"]
-    verdicts = {name: parse_verdicts((BLIND_DIR / f"verdicts-{name}.md").read_text(encoding="utf-8"),
+    verdicts = {name: parse_verdicts((args.blind / f"verdicts-{name}.md").read_text(encoding="utf-8"),
                                      map(int, cases), name)
                 for name in ("judge1", "judge2")}
-    round_threshold = key.get("codebot_threshold", JUDGED_AT)
+    round_threshold = args.judged_at or key.get("codebot_threshold", JUDGED_AT)
     drift_tree = args.out / "drift-heldout-tree"
     pairs = drift.truth(drift.HELDOUT_LIBRARIES, drift_tree)
     rows = []

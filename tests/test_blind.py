@@ -268,3 +268,20 @@ def test_score_command_fails_on_a_malformed_file(tmp_path: Path, capsys) -> None
     assert main(["score", "--dir", str(tmp_path), "--results", str(tmp_path / "r")]) == 2
     assert "verdicts-judge2.md line 3" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_new_round_leaves_out_the_cases_of_an_earlier_key(tmp_path):
+    """`sample --exclude KEY.json`: a case judged before (same source, same fragments) is not drawn again."""
+    from benchmarks.blind import Case, Pools, judged_before, without
+    from benchmarks.tools import Fragment as ToolFragment
+
+    def case(path: str) -> Case:
+        return Case("codebot", "splitB", "real", tmp_path,
+                    (ToolFragment(path, 1, 9), ToolFragment("b.py", 3, 11)), 2)
+
+    old, new = case("a.py"), case("c.py")
+    key = tmp_path / "key.json"
+    key.write_text(json.dumps({"cases": {"1": {"source": "splitB", "fragments": [
+        {"path": "a.py", "start": 1, "end": 9}, {"path": "b.py", "start": 3, "end": 11}]}}}))
+    pool = Pools("codebot", ({"splitB": [old, new], "drift": []},))
+    assert without(pool, judged_before([key])).tiers[0]["splitB"] == [new]
