@@ -101,6 +101,9 @@ def _report_options(cmd: argparse.ArgumentParser, db_help: str) -> None:
     cmd.add_argument("--force", action="store_true",
                      help="use --db even if it is another application's SQLite database")
     cmd.add_argument("--quiet", "-q", action="store_true", help="no progress or notes on stderr")
+    cmd.add_argument("--diffs", type=int, metavar="N", default=0,
+                     help="show the refactoring diff of the first N Python clones in the report "
+                          "(text, markdown, html; SARIF results carry it as fixes)")
 
 
 class _Saved:
@@ -240,7 +243,12 @@ def _check(args: argparse.Namespace, db: Path, request_id: str | None, saved: _S
 
 def _emit(args: argparse.Namespace, result: ScanResult) -> None:
     """Write the report where it was asked for; list skipped files on stderr for other formats."""
-    report = RENDERERS[args.format](result)
+    refactorings = None
+    if args.diffs > 0:  # computed only when asked: a scan never pays for diffs
+        from engine.refactor import refactor_top
+
+        refactorings = refactor_top(result, args.diffs)
+    report = RENDERERS[args.format](result, refactorings)
     if args.output:
         try:
             write_atomically(args.output, report)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 from html import escape
+from typing import TYPE_CHECKING
 
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
@@ -19,6 +20,9 @@ from pygments.util import ClassNotFound
 from engine.discover import language_of
 from engine.records import Clone, Fragment, ScanResult, count
 from engine.sources import FragmentTexts
+
+if TYPE_CHECKING:
+    from engine.report import Refactorings
 
 # Past these the page gets too big to read; the rest is counted, not shown.
 MAX_CLONES = 200
@@ -51,15 +55,18 @@ h1 { font-size: 22px; margin: 0 0 8px; }
 .code mark { background: #fff1a8; outline: 1px solid #e3b341; border-radius: 2px; }
 .more { padding: 6px 12px; color: #57606a; border-top: 1px solid #d0d7de; }
 .skipped { color: #57606a; }
+.refactoring { border-top: 1px solid #d0d7de; padding: 6px 12px; }
+.refactoring p { margin: 0 0 6px; color: #57606a; }
 """
 
 
-def render_html(result: ScanResult) -> str:
-    """The whole page as one string."""
+def render_html(result: ScanResult, refactorings: Refactorings | None = None) -> str:
+    """The whole page as one string (with each refactoring `--diffs` asked for under its clone)."""
     stats = result.stats
     css = HtmlFormatter(style="default").get_style_defs(".code")
     texts = FragmentTexts(result.root)
-    sections = [_clone_section(texts, number, clone, clone.id in result.new_clone_ids)
+    sections = [_clone_section(texts, number, clone, clone.id in result.new_clone_ids,
+                               (refactorings or {}).get(clone.id))
                 for number, clone in enumerate(result.clones[:MAX_CLONES], 1)]
     if len(result.clones) > MAX_CLONES:
         sections.append(f"<p class='more'>…and {len(result.clones) - MAX_CLONES} more clones "
@@ -87,7 +94,8 @@ def render_html(result: ScanResult) -> str:
     )
 
 
-def _clone_section(texts: FragmentTexts, number: int, clone: Clone, new: bool) -> str:
+def _clone_section(texts: FragmentTexts, number: int, clone: Clone, new: bool,
+                   made: object = None) -> str:
     shown = clone.fragments[:MAX_SIDE_BY_SIDE]
     streams = [_tokens(texts, fragment) for fragment in shown]
     marks = _differences(streams)
@@ -105,8 +113,23 @@ def _clone_section(texts: FragmentTexts, number: int, clone: Clone, new: bool) -
         f"{escape(clone.id)}{badges} — {clone.lines} lines, {clone.tokens} tokens, "
         f"similarity {clone.similarity:.2f}, {len(clone.fragments)} places</h2>"
         f"<p class='suggestion'>{escape(clone.suggestion)}</p></header>\n"
-        f"<div class='fragments'>{columns}</div>{more}\n</section>"
+        f"<div class='fragments'>{columns}</div>{more}{_refactoring(made)}\n</section>"
     )
+
+
+def _refactoring(made: object) -> str:
+    """A refactoring's summary and its diff highlighted by pygments' diff lexer, or why
+    there is none ('' when none was asked for)."""
+    if made is None:
+        return ""
+    if isinstance(made, str):
+        return f"<div class='refactoring'><p>No refactoring: {escape(made)}</p></div>"
+    from pygments import highlight
+    from pygments.lexers import DiffLexer
+
+    shown = highlight(made.diff, DiffLexer(), HtmlFormatter(cssclass="code"))  # type: ignore[attr-defined]
+    return (f"<div class='refactoring'><p>Refactoring: {escape(made.summary)}</p>"  # type: ignore[attr-defined]
+            f"{shown}</div>")
 
 
 def _fragment_column(fragment: Fragment, tokens: list[Token], marked: set[int]) -> str:

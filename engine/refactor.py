@@ -282,3 +282,23 @@ def _stored_settings(db: Path, root: Path) -> dict[str, object]:
     except (sqlite3.DatabaseError, ValueError, AttributeError):
         return {}
     return {k: v for k, v in detection.items() if k in ("min_lines", "min_tokens", "threshold")}
+
+
+def refactor_top(result: ScanResult, top: int) -> dict[str, Refactoring | str]:
+    """The refactorings of the first `top` Python clones of a report (`--diffs N`), or why
+    each has none; the files are read as they are now, each once."""
+    sources: dict[str, Source] = {}
+    found: dict[str, Refactoring | str] = {}
+    python = [c for c in result.clones
+              if all(language_of(f.path) == "python" for f in c.fragments)]
+    for clone in python[:max(top, 0)]:
+        try:
+            for path in {f.path for f in clone.fragments} - sources.keys():
+                text = (result.root / path).read_text(encoding="utf-8")
+                sources[path] = Source(path, module_name(result.root, path), text)
+            found[clone.id] = refactoring(clone, sources)
+        except RefactorRefusedError as exc:
+            found[clone.id] = str(exc)
+        except (OSError, UnicodeDecodeError) as exc:
+            found[clone.id] = f"a file of the clone cannot be read ({exc})"
+    return found

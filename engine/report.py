@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Union
 
 from engine.records import Clone, ScanResult, count
 from engine.sources import FragmentTexts
+
+if TYPE_CHECKING:
+    from engine.refactor import Refactoring
+
+# A clone's refactoring as `--diffs N` computed it, or the reason there is none.
+Refactorings = Mapping[str, Union["Refactoring", str]]
 
 JSON_VERSION = 1
 _SNIPPET_LINES = 6
@@ -37,12 +44,12 @@ def _clone_dict(clone: Clone) -> dict[str, Any]:
     }
 
 
-def render_json(result: ScanResult) -> str:
+def render_json(result: ScanResult, refactorings: Refactorings | None = None) -> str:
     # No indent: only the compact form goes through json's C encoder, 10x faster.
     return json.dumps(to_dict(result), ensure_ascii=False) + "\n"
 
 
-def render_text(result: ScanResult) -> str:
+def render_text(result: ScanResult, refactorings: Refactorings | None = None) -> str:
     stats = result.stats
     out = [
         f"{count(len(result.clones), 'clone')} in {count(stats.files, 'file')}: "
@@ -63,11 +70,22 @@ def render_text(result: ScanResult) -> str:
         if snippet:
             out.extend(f"   | {line}" for line in snippet)
         out.append(f"   → {clone.suggestion}")
+        if refactorings and clone.id in refactorings:
+            out.extend(refactoring_lines(refactorings[clone.id]))
     if result.skipped:
         out.append("")
         out.append(f"skipped {count(len(result.skipped), 'file')}:")
         out.extend(f"   {s.path}: {s.reason}" for s in result.skipped)
     return "\n".join(out) + "\n"
+
+
+def refactoring_lines(made: Refactoring | str) -> list[str]:
+    """A clone's refactoring under it in the text report: what it does and its diff, or why
+    there is none."""
+    if isinstance(made, str):
+        return [f"   ⇒ no refactoring: {made}"]
+    return [f"   ⇒ refactoring: {made.summary}",
+            *(f"     {line}" for line in made.diff.splitlines())]
 
 
 def _snippet(texts: FragmentTexts, clone: Clone) -> list[str]:
@@ -78,22 +96,22 @@ def _snippet(texts: FragmentTexts, clone: Clone) -> list[str]:
     return [line.rstrip()[:100] for line in shown]
 
 
-def render_sarif(result: ScanResult) -> str:
+def render_sarif(result: ScanResult, refactorings: Refactorings | None = None) -> str:
     from engine.sarif import render_sarif as render  # loaded when asked for: startup stays fast
 
-    return render(result)
+    return render(result, refactorings)
 
 
-def render_markdown(result: ScanResult) -> str:
+def render_markdown(result: ScanResult, refactorings: Refactorings | None = None) -> str:
     from engine.markdown import render_markdown as render
 
-    return render(result)
+    return render(result, refactorings)
 
 
-def render_html(result: ScanResult) -> str:
+def render_html(result: ScanResult, refactorings: Refactorings | None = None) -> str:
     from engine.html import render_html as render  # pygments' formatter and styles are slow to load
 
-    return render(result)
+    return render(result, refactorings)
 
 
 RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif,

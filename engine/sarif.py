@@ -4,16 +4,23 @@ Each clone of k fragments gives k - 1 results: fragment i (i >= 1) is the
 primary location and fragment 0 its related location, so every copy is
 annotated where it is and points at what it copies. `partialFingerprints`
 carries the clone's id and the two paths, not line numbers, so an alert keeps
-its identity when code moves.
+its identity when code moves. A clone refactored with `--diffs` carries the
+change as `fixes` (each file's changed lines as replacements), so a code-scanning
+UI can offer it.
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.records import Clone, Fragment, ScanResult
+
+if TYPE_CHECKING:
+    from engine.refactor import FileChange, Refactoring
+    from engine.report import Refactorings
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _ROOT = "%SRCROOT%"
@@ -24,16 +31,20 @@ RULES = {
 }
 
 
-def render_sarif(result: ScanResult) -> str:
+def render_sarif(result: ScanResult, refactorings: Refactorings | None = None) -> str:
     """The report as a SARIF 2.1.0 log with one run."""
-    return json.dumps(to_sarif(result), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(to_sarif(result, refactorings), indent=2, ensure_ascii=False) + "\n"
 
 
-def to_sarif(result: ScanResult) -> dict[str, Any]:
+def to_sarif(result: ScanResult, refactorings: Refactorings | None = None) -> dict[str, Any]:
     """The SARIF log as plain data."""
     rule_index = {kind: i for i, kind in enumerate(RULES)}
     results = [_result(clone, number, rule_index, clone.id in result.new_clone_ids)
                for clone in result.clones for number in range(1, len(clone.fragments))]
+    for found in results:
+        made = (refactorings or {}).get(found["properties"]["cloneId"])
+        if made is not None and not isinstance(made, str):
+            found["fixes"] = [fix(made)]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -92,6 +103,31 @@ def _result(clone: Clone, number: int, rule_index: dict[str, int], new: bool) ->
                        "similarity": clone.similarity, "lines": clone.lines,
                        "tokens": clone.tokens},
     }
+
+
+def fix(made: Refactoring) -> dict[str, Any]:
+    """A refactoring as a SARIF fix: per file, each run of changed lines replaced."""
+    return {"description": {"text": made.summary},
+            "artifactChanges": [{"artifactLocation": {"uri": change.path, "uriBaseId": _ROOT},
+                                 "replacements": _replacements(change)}
+                                for change in made.changes]}
+
+
+def _replacements(change: FileChange) -> list[dict[str, Any]]:
+    """Changed lines as (character offset, length) regions of the original text and their new text."""
+    before = change.before.splitlines(keepends=True)
+    after = change.after.splitlines(keepends=True)
+    offsets = [0]
+    for line in before:
+        offsets.append(offsets[-1] + len(line))
+    found = []
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        found.append({"deletedRegion": {"charOffset": offsets[i1], "charLength": offsets[i2] - offsets[i1]},
+                      "insertedContent": {"text": "".join(after[j1:j2])}})
+    return found
 
 
 def _version() -> str:
