@@ -37,6 +37,12 @@ CATALOG: dict[str, Entry] = {
 }
 
 
+# What inline buttons do beyond the commands, with the least role that may press them.
+ACTIONS: dict[str, Role] = {
+    "refactor": "power_user",  # the Refactor button under a clone: its change as a .patch
+}
+
+
 def usage(name: str) -> str:
     """The usage line of a command, e.g. `/errors [window] — top errors, e.g. /errors 24h`."""
     entry = CATALOG[name]

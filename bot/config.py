@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.catalog import CATALOG, ROLES, Role
+from bot.catalog import ACTIONS, CATALOG, ROLES, Role
 from bot.exceptions import ConfigError
 
 
@@ -75,7 +75,7 @@ class BotConfig(BaseModel):
     @field_validator("permissions")
     @classmethod
     def _known_commands(cls, value: dict[str, Role]) -> dict[str, Role]:
-        known = default_roles()
+        known = {**default_roles(), **ACTIONS}
         unknown = sorted(set(value) - set(known))
         if unknown:
             raise ValueError(f"unknown command(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -92,8 +92,9 @@ class BotConfig(BaseModel):
         return None
 
     def required_role(self, command: str) -> Role:
-        """The least role that may run a command (unknown commands need admin)."""
-        return self.permissions.get(command) or default_roles().get(command, "admin")
+        """The least role that may run a command or press a button's action (unknown ones need admin)."""
+        return self.permissions.get(command) or default_roles().get(command) \
+            or ACTIONS.get(command, "admin")
 
     def allows(self, user_id: int | None, command: str) -> bool:
         """Whether the user may run the command."""

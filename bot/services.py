@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.config import BotConfig
@@ -57,3 +58,10 @@ class Services:
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     """The shared services of the application a handler runs in."""
     return context.application.bot_data[KEY]  # type: ignore[no-any-return]
+
+
+def masks_code(svc: Services, update: Update) -> bool:
+    """Whether code shown in this chat has its secrets masked: everywhere, unless the
+    configuration lets a private chat see the code as it is."""
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
+    return not (private and svc.config.unmask_code_in_private)

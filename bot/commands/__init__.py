@@ -43,7 +43,7 @@ class Button(NamedTuple):
     handler: ButtonHandler
 
 
-from bot.commands import alerts, index, operations, scan  # noqa: E402  (after the types above)
+from bot.commands import alerts, index, operations, refactor, scan  # noqa: E402  (after the types above)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -76,6 +76,7 @@ BUTTONS: dict[str, Button] = {
     "dup": Button("duplicates", index.on_page_button),
     "code": Button("duplicates", index.on_code_button),
     "sil": Button("silence", alerts.on_silence_button),
+    "ref": Button("refactor", refactor.on_refactor_button),
 }
 
 

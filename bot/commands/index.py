@@ -14,7 +14,8 @@ from bot.catalog import usage
 from bot.exceptions import ButtonExpiredError, NotFoundError, UsageError
 from bot.render import Report, button
 from bot.replies import say, send
-from bot.services import Services, services
+from bot.commands.refactor import refactor_keyboard
+from bot.services import Services, masks_code, services
 from bot.views import clone_report, duplicates_report
 from engine.queries import ClonePage, ScanInfo
 from engine.records import Clone, Fragment
@@ -142,14 +143,8 @@ async def show_clone(update: Update, context: ContextTypes.DEFAULT_TYPE, clone_i
         raise NotFoundError(f"No clone {clone_id} in the index (it may be from a pruned scan).")
     clone, scan = found
     masked = masks_code(svc, update)
-    await send(update, context, await asyncio.to_thread(clone_in_full, clone, scan, masked))
-
-
-def masks_code(svc: Services, update: Update) -> bool:
-    """Whether code shown in this chat has its secrets masked: everywhere, unless the
-    configuration lets a private chat see the code as it is."""
-    private = update.effective_chat is not None and update.effective_chat.type == "private"
-    return not (private and svc.config.unmask_code_in_private)
+    report = await asyncio.to_thread(clone_in_full, clone, scan, masked)
+    await send(update, context, report._replace(keyboard=refactor_keyboard(svc, update, clone)))
 
 
 def clone_in_full(clone: Clone, scan: ScanInfo, masked: bool = True) -> Report:
