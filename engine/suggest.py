@@ -1,7 +1,9 @@
 """How to remove a clone: which names and literals differ, and the function to extract."""
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 from typing import NamedTuple
 
 from engine.near import similarity as near_similarity
@@ -111,32 +113,146 @@ def _masked(literals: list[tuple[str, str]], texts: list[str]) -> list[tuple[str
     return [(shown(a), shown(b)) for a, b in literals]
 
 
+class _Names(NamedTuple):
+    """What one copy's syntax tree says about its names: those it binds (a rename of them is
+    no parameter) and those that only type it (annotations: never a parameter)."""
+
+    bound: frozenset[str]
+    typing: frozenset[str]
+
+
+def _names_of(text: str) -> _Names | None:
+    """The bound and annotation-only names of a copy, or None if it does not parse alone."""
+    try:
+        tree = ast.parse(textwrap.dedent(text))
+    except (SyntaxError, ValueError):
+        return None
+    bound, used, annotated = set(), set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, ast.Store) else used).add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+            if node.annotation is not None:
+                annotated.update(n.id for n in ast.walk(node.annotation) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+            if getattr(node, "returns", None) is not None:
+                annotated.update(n.id for n in ast.walk(node.returns) if isinstance(n, ast.Name))  # type: ignore[arg-type]
+        elif isinstance(node, ast.AnnAssign):
+            annotated.update(n.id for n in ast.walk(node.annotation) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.alias):
+            bound.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    in_code = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - annotated
+    return _Names(frozenset(bound), frozenset(annotated - in_code - bound))
+
+
+def _parameters(pairs: list[tuple[str, str]], names: list[_Names | None]) -> list[tuple[str, str]]:
+    """The differing names that stand for different values: not a consistent rename of names
+    each copy binds itself, not a name that only types the code."""
+    first = names[0]
+    if first is None or any(n is None for n in names):
+        return pairs
+    bound_elsewhere = frozenset().union(*(n.bound for n in names[1:]))  # type: ignore[union-attr]
+    typing_names = first.typing.union(*(n.typing for n in names[1:]))  # type: ignore[union-attr]
+    return [(a, b) for a, b in pairs
+            if not (a in first.bound and b in bound_elsewhere)
+            and a not in typing_names and b not in typing_names]
+
+
+_LITERAL_KINDS = (("\"", "text"), ("'", "text"), ("b'", "data"), ('b"', "data"))
+
+
+def _literal_names(literals: list[tuple[str, str]], first: list[bytes]) -> list[str]:
+    """A parameter name for each differing literal, read from the tokens before it in the first
+    copy (`timeout=5` -> timeout, `mode == "r"` -> mode_value), else from its kind."""
+    names: list[str] = []
+    for literal, _ in literals:
+        token = literal.encode()
+        name = ""
+        if token in first:
+            at = first.index(token)
+            before = [t.decode(errors="replace") for t in first[max(0, at - 2):at]]
+            if len(before) == 2 and before[1] in ("=", ":") and before[0].isidentifier():
+                name = before[0] if before[1] == "=" else f"{before[0]}_value"
+            elif len(before) == 2 and before[1] in ("==", "!=", "<", ">", "<=", ">=", "in") \
+                    and before[0].isidentifier():
+                name = f"{before[0]}_value"
+        if not name or keyword_like(name):
+            lowered = literal.lower()
+            name = next((kind for start, kind in _LITERAL_KINDS if lowered.startswith(start)),
+                        "flag" if literal in ("True", "False") else "number")
+        candidate, number = name, 2
+        while candidate in names:
+            candidate, number = f"{name}_{number}", number + 1
+        names.append(candidate)
+    return names
+
+
+def keyword_like(name: str) -> bool:
+    import keyword
+
+    return keyword.iskeyword(name) or not name.isidentifier()
+
+
+def _derived_name(first: list[bytes]) -> str:
+    """A name for code that is no definition: its most frequent call, else its first assigned name."""
+    calls = [first[i - 1].decode(errors="replace") for i in range(1, len(first))
+             if first[i] == b"(" and is_identifier(first[i - 1])]
+    calls = [c for c in calls if c not in _PLAIN_CALLS and not keyword_like(c)]
+    if calls:
+        return f"{_snake(max(dict.fromkeys(calls), key=calls.count))}_steps"
+    assigned = [first[i - 1].decode(errors="replace") for i in range(1, len(first))
+                if first[i] == b"=" and is_identifier(first[i - 1])]
+    return f"compute_{_snake(assigned[0])}" if assigned else "repeated_steps"
+
+
+_PLAIN_CALLS = frozenset({"print", "len", "str", "int", "float", "list", "dict", "set", "tuple",
+                          "isinstance", "range", "super", "self", "append", "get", "format"})
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().strip("_") or "repeated"
+
+
 def suggestion(kind: str, texts: list[str], lines: int,
                aligned: float | None = None) -> tuple[str, float]:
     """A one-paragraph refactoring proposal and the similarity of the copies
-    (`aligned`, when given, is the detector's own similarity for near-misses)."""
+    (`aligned`, when given, is the detector's own similarity for near-misses).
+
+    Parameters are only what the copies really differ in: a consistent rename of names
+    each copy binds is none, nor is a name that only annotates types."""
     copies = len(texts)
     saved = max(0, (copies - 1) * lines - copies)
     match = _DEF_RE.match(texts[0])
-    name = match.group(1) if match else "shared_block"
     if kind == "exact":
+        name = match.group(1) if match else "the code"
         return (f"Identical code in {copies} places: keep one `{name}` and call it from the "
                 f"others; saves about {saved} lines.", 1.0)
     # Each copy tokenized once: a class of 25 copies compares the first with 24 others.
     first, *others = map(code_tokens, texts)
+    name = match.group(1) if match else _derived_name(first)
     diffs = [differences(first, other, measure=aligned is None) for other in others]
     similarity = min(d.similarity for d in diffs) if aligned is None else aligned
     names = dict.fromkeys(pair for d in diffs for pair in d.names)
     literals = dict.fromkeys(pair for d in diffs for pair in d.literals)
     names = {pair: None for pair in names if pair[0] != name}  # the copies' own names differ anyway
-    params = [a for a, _ in names][:4] + [f"value{i + 1}" for i in range(min(len(literals), 4))]
-    shown = list(names)[:4] + _masked(list(literals)[:4], texts)
-    differing = [f"{a}/{b}" for a, b in shown]
-    what = ", ".join(differing) if differing else "layout only"
+    differing = _parameters(list(names), [_names_of(text) for text in texts])
+    shown_literals = list(literals)[:4]
+    params = [a for a, _ in differing][:4] + _literal_names(shown_literals, first)
+    shown = differing[:4] + _masked(shown_literals, texts)
+    what = ", ".join(f"{a}/{b}" for a, b in shown)
+    call = f"`{name}({', '.join(params)})`" if params else f"`{name}`"
     if kind == "near":
+        edits = f"differs in {what} and in edited statements" if what else "differs in edited statements"
         return (f"Near-identical code in {copies} places ({similarity:.0%} alike): extract the "
-                f"common part into `{name}({', '.join(params)})` and keep the edited statements "
-                f"at the call sites; differs in {what}; saves about {saved // 2} lines.", similarity)
+                f"common part into {call} and keep the edited statements at the call sites; "
+                f"{edits}; saves about {saved // 2} lines.", similarity)
+    if not what:
+        return (f"Same code with other names in {copies} places (a consistent rename): keep one "
+                f"{call} and call it from the others; saves about {saved} lines.", similarity)
     return (f"Same code with other names or values in {copies} places: extract "
-            f"`{name}({', '.join(params)})` with parameters for {what}; saves about {saved} lines.",
+            f"{call} with parameters for {what}; saves about {saved} lines.",
             similarity)
