@@ -1,9 +1,7 @@
 """How to remove a clone: which names and literals differ, and the function to extract."""
 from __future__ import annotations
 
-import ast
 import re
-import textwrap
 from typing import NamedTuple
 
 from engine.near import similarity as near_similarity
@@ -114,49 +112,49 @@ def _masked(literals: list[tuple[str, str]], texts: list[str]) -> list[tuple[str
 
 
 class _Names(NamedTuple):
-    """What one copy's syntax tree says about its names: those it binds (a rename of them is
-    no parameter) and those that only type it (annotations: never a parameter)."""
+    """What one copy's text says about its names: those it binds (a rename of them is no
+    parameter) and those that only type it (annotations: never a parameter)."""
 
     bound: frozenset[str]
     typing: frozenset[str]
 
 
-def _names_of(text: str) -> _Names | None:
-    """The bound and annotation-only names of a copy, or None if it does not parse alone."""
-    try:
-        tree = ast.parse(textwrap.dedent(text))
-    except (SyntaxError, ValueError):
-        return None
-    bound, used, annotated = set(), set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (bound if isinstance(node.ctx, ast.Store) else used).add(node.id)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-            if node.annotation is not None:
-                annotated.update(n.id for n in ast.walk(node.annotation) if isinstance(n, ast.Name))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-            if getattr(node, "returns", None) is not None:
-                annotated.update(n.id for n in ast.walk(node.returns) if isinstance(n, ast.Name))  # type: ignore[arg-type]
-        elif isinstance(node, ast.AnnAssign):
-            annotated.update(n.id for n in ast.walk(node.annotation) if isinstance(n, ast.Name))
-        elif isinstance(node, ast.alias):
-            bound.add(node.asname or node.name.split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-    in_code = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - annotated
-    return _Names(frozenset(bound), frozenset(annotated - in_code - bound))
+# Read with a few C-level regex calls, not a parse: a scan makes a suggestion for every clone.
+_ASSIGNED_RE = re.compile(r"\b([A-Za-z_]\w*)\s*(?:[-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=)")
+_INTRODUCED_RE = re.compile(r"\b(?:for|as|def|class|import|global|nonlocal)\s+([A-Za-z_]\w*)")
+_TUPLE_TARGET_RE = re.compile(r"\bfor\s+([\w\s,()]+?)\s+in\b")
+_HEADER_RE = re.compile(r"\bdef\s+\w+\s*\((.*?)\)\s*(?:->\s*([^:]+))?:", re.DOTALL)
+_PARAM_RE = re.compile(r"(?:^|,)\s*\**\s*([A-Za-z_]\w*)\s*(?::([^,=]*))?")
+_IDENTIFIER_RE = re.compile(r"[A-Za-z_]\w*")
 
 
-def _parameters(pairs: list[tuple[str, str]], names: list[_Names | None]) -> list[tuple[str, str]]:
+def _names_of(text: str) -> _Names:
+    """The names a copy binds (assigned, looped over, defined, imported, its parameters) and
+    the names that appear only in its parameter and return annotations."""
+    bound = set(_ASSIGNED_RE.findall(text)) | set(_INTRODUCED_RE.findall(text))
+    for targets in _TUPLE_TARGET_RE.findall(text):
+        bound.update(_IDENTIFIER_RE.findall(targets))
+    annotations = []
+    for params, returns in _HEADER_RE.findall(text):
+        for name, annotation in _PARAM_RE.findall(params):
+            bound.add(name)
+            annotations.append(annotation)
+        annotations.append(returns)
+    typed = set(_IDENTIFIER_RE.findall(" ".join(annotations)))
+    if typed:  # a name that also appears in the code is no mere type
+        code = _HEADER_RE.sub(" ", text)
+        typed -= set(_IDENTIFIER_RE.findall(code))
+    return _Names(frozenset(bound), frozenset(typed))
+
+
+def _parameters(pairs: list[tuple[str, str]], texts: list[str]) -> list[tuple[str, str]]:
     """The differing names that stand for different values: not a consistent rename of names
     each copy binds itself, not a name that only types the code."""
-    first = names[0]
-    if first is None or any(n is None for n in names):
+    if not pairs:
         return pairs
-    bound_elsewhere = frozenset().union(*(n.bound for n in names[1:]))  # type: ignore[union-attr]
-    typing_names = first.typing.union(*(n.typing for n in names[1:]))  # type: ignore[union-attr]
+    first, *others = map(_names_of, texts)
+    bound_elsewhere = frozenset().union(*(n.bound for n in others))
+    typing_names = first.typing.union(*(n.typing for n in others))
     return [(a, b) for a, b in pairs
             if not (a in first.bound and b in bound_elsewhere)
             and a not in typing_names and b not in typing_names]
@@ -197,15 +195,16 @@ def keyword_like(name: str) -> bool:
     return keyword.iskeyword(name) or not name.isidentifier()
 
 
-def _derived_name(first: list[bytes]) -> str:
+_CALL_RE = re.compile(r"([A-Za-z_]\w*)\s*\(")
+_STATEMENT_ASSIGN_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*=(?!=)", re.MULTILINE)
+
+
+def _derived_name(text: str) -> str:
     """A name for code that is no definition: its most frequent call, else its first assigned name."""
-    calls = [first[i - 1].decode(errors="replace") for i in range(1, len(first))
-             if first[i] == b"(" and is_identifier(first[i - 1])]
-    calls = [c for c in calls if c not in _PLAIN_CALLS and not keyword_like(c)]
+    calls = [c for c in _CALL_RE.findall(text) if c not in _PLAIN_CALLS and not keyword_like(c)]
     if calls:
         return f"{_snake(max(dict.fromkeys(calls), key=calls.count))}_steps"
-    assigned = [first[i - 1].decode(errors="replace") for i in range(1, len(first))
-                if first[i] == b"=" and is_identifier(first[i - 1])]
+    assigned = _STATEMENT_ASSIGN_RE.findall(text)
     return f"compute_{_snake(assigned[0])}" if assigned else "repeated_steps"
 
 
@@ -233,13 +232,13 @@ def suggestion(kind: str, texts: list[str], lines: int,
                 f"others; saves about {saved} lines.", 1.0)
     # Each copy tokenized once: a class of 25 copies compares the first with 24 others.
     first, *others = map(code_tokens, texts)
-    name = match.group(1) if match else _derived_name(first)
+    name = match.group(1) if match else _derived_name(texts[0])
     diffs = [differences(first, other, measure=aligned is None) for other in others]
     similarity = min(d.similarity for d in diffs) if aligned is None else aligned
     names = dict.fromkeys(pair for d in diffs for pair in d.names)
     literals = dict.fromkeys(pair for d in diffs for pair in d.literals)
     names = {pair: None for pair in names if pair[0] != name}  # the copies' own names differ anyway
-    differing = _parameters(list(names), [_names_of(text) for text in texts])
+    differing = _parameters(list(names), texts)
     shown_literals = list(literals)[:4]
     params = [a for a, _ in differing][:4] + _literal_names(shown_literals, first)
     shown = differing[:4] + _masked(shown_literals, texts)
