@@ -111,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--thresholds", default="0.80,0.85,0.90")
     parser.add_argument("--out", type=Path, default=drift.DEFAULT_OUT, help="the benchmarks' --out")
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--heldout", type=Path, default=None,
+                        help="split B's --out the round drew from (default OUT/heldout)")
     parser.add_argument("--blind", type=Path, default=BLIND_DIR,
                         help="the judged round: key.json and verdicts-judge{1,2}.md")
     parser.add_argument("--judged-at", type=float, default=None,
@@ -129,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for threshold in sorted(float(t) for t in args.thresholds.split(",")):
         print(f"threshold {threshold:.2f} ...", file=sys.stderr)
         row, reported = run_threshold(threshold, drift_tree, pairs,
-                                      args.out / "heldout" / "manifest.json")
+                                      (args.heldout or args.out / "heldout") / "manifest.json")
         row["judged"] = {name: (judged(cases, v, reported) if threshold >= round_threshold
                                 else None) for name, v in verdicts.items()}
         rows.append(row)

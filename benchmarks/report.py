@@ -236,6 +236,8 @@ RENDERERS: dict[str, Renderer] = {
     "heldout-seed2": Renderer("heldout-seed2/heldout.json", render_heldout),
     "blind": Renderer("blind.json", render_blind),
     "curve": Renderer("curve.json", render_curve),
+    "blind-round2": Renderer("blind-round2/blind.json", render_blind),
+    "curve-round2": Renderer("blind-round2/curve.json", render_curve),
 }
 
 
