@@ -90,12 +90,38 @@ def unified_diff(changes: Iterable[FileChange]) -> str:
     """The changes as one unified diff that `git apply` (and `patch -p1`) take, run from the root."""
     out: list[str] = []
     for change in changes:
-        lines = difflib.unified_diff(change.before.splitlines(keepends=True),
-                                     change.after.splitlines(keepends=True),
-                                     f"a/{change.path}", f"b/{change.path}", n=3)
-        for line in lines:
+        for line in _file_diff(change):
             out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+# Context lines tried per hunk: `git apply` looks for a hunk's old lines anywhere in the file,
+# so where they occur twice (a third copy of a method) more context makes the place unique,
+# and a diff applied a second time is refused instead of changing the other copy.
+_CONTEXTS = (3, 6, 12, 25, 50)
+
+
+def _file_diff(change: FileChange) -> list[str]:
+    before = change.before.splitlines(keepends=True)
+    after = change.after.splitlines(keepends=True)
+    lines: list[str] = []
+    for context in _CONTEXTS:
+        lines = list(difflib.unified_diff(before, after, f"a/{change.path}", f"b/{change.path}",
+                                          n=context))
+        if _hunks_unique(lines, change.before):
+            break
+    return lines
+
+
+def _hunks_unique(diff: list[str], before: str) -> bool:
+    """Whether the old lines of every hunk occur once in the original text."""
+    hunks: list[list[str]] = []
+    for line in diff[2:]:
+        if line.startswith("@@"):
+            hunks.append([])
+        elif hunks and line[:1] in (" ", "-"):
+            hunks[-1].append(line[1:])
+    return all(before.count("".join(old)) == 1 for old in hunks if old)
 
 
 def side_by_side(clone: Clone, sources: dict[str, Source], width: int = SIDE_WIDTH) -> str:
