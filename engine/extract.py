@@ -20,6 +20,7 @@ different things in two modules is such a value too.
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from engine.copies import (
     BUILTIN_NAMES, Alignment, Function, Site, Source, align_nodes, bound_names, declared,
     free_loads, function_locals, locate, same_global,
 )
-from engine.exceptions import RefactorRefusedError
+from engine.exceptions import RefactorRefusedError, UsageError
 from engine.records import Clone
 from engine.rewrite import AddParameters, Delegate, Edit, Extract, Import, Replace, Span, Substitute
 
@@ -75,7 +76,7 @@ def plan(sources: dict[str, Source], clone: Clone, into: str | None = None,
     if shape == "run":
         return _plan_run(sites, name)
     if name is not None:
-        raise RefactorRefusedError(f"--name names an extracted function; this clone keeps "
+        raise UsageError(f"--name names an extracted function; this clone keeps "
                                    f"`{sites[0].statements[0].name}` itself")  # type: ignore[attr-defined]
     return _plan_definitions(sites, methods=shape == "methods")
 
@@ -95,7 +96,7 @@ def _kept(sites: list[Site], into: str | None) -> int:
         if into in (site.source.path, site.source.module):
             return index
     places = ", ".join(sorted({f"{s.source.path} ({s.source.module})" for s in sites}))
-    raise RefactorRefusedError(f"--into {into} is not a module of this clone; choose one of {places}")
+    raise UsageError(f"--into {into} is not a module of this clone; choose one of {places}")
 
 
 def _shape(sites: list[Site]) -> str:
@@ -487,8 +488,8 @@ def _plan_run(sites: list[Site], name: str | None) -> Plan:
         raise RefactorRefusedError("the run awaits, and a copy of it is in a function that is not "
                                    "async: the new function could not be awaited there")
     helper = name or _helper_name(sites, outputs, locals_of)
-    if not helper.isidentifier():
-        raise RefactorRefusedError(f"--name {helper} is not a Python name")
+    if not helper.isidentifier() or keyword.iskeyword(helper):
+        raise UsageError(f"--name {helper} is not a Python name")
     _refuse_taken(helper, sites, locals_of)
     params = [*inputs, *(p.name for p in differences.parameters)]
     header = f"{'async ' if is_async else ''}def {helper}({', '.join(params)}):"
@@ -712,7 +713,8 @@ def _helper_name(sites: list[Site], outputs: list[str], locals_of: list[set[str]
     suffix = _common([list(reversed(w)) for w in words])[::-1]
     shared = [w for w in prefix + [w for w in suffix if w not in prefix] if w != "test"]
     names = {site.functions[-1].name for site in sites}
-    if shared and "_".join(shared) not in names:
+    if shared and "_".join(shared) not in names and "_".join(shared).isidentifier() \
+            and not keyword.iskeyword("_".join(shared)):
         return "_".join(shared)
     calls = [_last_name(n.func) for n in _own_scope(list(sites[0].statements)) if isinstance(n, ast.Call)]
     called = [c for c in calls if c not in _PLAIN_CALLS and not c.startswith("assert")]

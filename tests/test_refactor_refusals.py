@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from engine.copies import Source
-from engine.exceptions import RefactorRefusedError
+from engine.exceptions import RefactorRefusedError, UsageError
 from engine.records import Clone, Fragment
 from engine.refactor import refactoring, side_by_side
 
@@ -327,7 +327,10 @@ def test_an_import_back_into_a_module_that_imports_the_other_is_refused():
 def test_a_name_that_is_taken_and_a_wrong_into_are_refused():
     """--name must be free where the function goes; --into must name a module of the clone."""
     assert "is taken" in refused(runs("print(row)"), ("m.py", "a"), ("m.py", "b"), name="first")
-    assert "--into" in refused(runs("print(row)"), ("m.py", "a"), ("m.py", "b"), into="other.py")
+    with pytest.raises(UsageError, match="--into other.py is not a module of this clone"):
+        refactor(runs("print(row)"), ("m.py", "a"), ("m.py", "b"), into="other.py")
+    with pytest.raises(UsageError, match="not a Python name"):
+        refactor(runs("print(row)"), ("m.py", "a"), ("m.py", "b"), name="2fast")
 
 
 def test_overlapping_copies_are_refused():
