@@ -226,7 +226,21 @@ def render_curve(data: Mapping[str, Any]) -> str:
     return render_markdown(dict(data))
 
 
+def render_refactor(data: Mapping[str, Any]) -> str:
+    """Refactorings over the standard library's clones (`benchmarks.refactor_stdlib`)."""
+    return (f"On the standard library ({data['source']['files']:,} files; "
+            f"{data['clones']['whole_definitions']} of its {data['clones']['exact_and_renamed']:,} "
+            f"exact and renamed clones are whole functions or methods): {data['diffs']} get a diff "
+            f"({data['fraction_with_diff']:.0%}, target {data['target_fraction']:.0%}); "
+            f"{data['apply']} of {data['diffs']} apply, {data['parse']} parse, "
+            f"{data['second_apply_refused']} are refused when applied a second time. Median "
+            f"{data['seconds_per_clone']['median']:.2f} s per clone (p95 "
+            f"{data['seconds_per_clone']['p95']:.2f} s); {data['refused']} are refused with a "
+            f"stated reason (`refusals` in the result file). {data['date']}, Python {data['python']}.")
+
+
 RENDERERS: dict[str, Renderer] = {
+    "refactor": Renderer("refactor_stdlib.json", render_refactor),
     "speed": Renderer("stdlib_scan.json", render_speed),
     "breakdown": Renderer("breakdown.json", render_breakdown),
     "scaling": Renderer("scaling.json", render_scaling),
