@@ -240,7 +240,8 @@ def suggestion(kind: str, texts: list[str], lines: int,
     names = {pair: None for pair in names if pair[0] != name}  # the copies' own names differ anyway
     differing = _parameters(list(names), texts)
     shown_literals = list(literals)[:4]
-    params = [a for a, _ in differing][:4] + _literal_names(shown_literals, first)
+    # One parameter per name of the first copy, however many names it pairs with.
+    params = list(dict.fromkeys(a for a, _ in differing))[:4] + _literal_names(shown_literals, first)
     shown = differing[:4] + _masked(shown_literals, texts)
     what = ", ".join(f"{a}/{b}" for a, b in shown)
     call = f"`{name}({', '.join(params)})`" if params else f"`{name}`"

@@ -61,3 +61,11 @@ def test_no_placeholder_names_in_the_shop_report():
     for clone in clones:
         assert "shared_block" not in clone["suggestion"]
         assert not re.search(r"\bvalue\d\b", clone["suggestion"]), clone["suggestion"]
+
+
+def test_a_name_that_pairs_with_several_others_is_one_parameter():
+    """`f` called where the copies call `g` in one place and `h` in another: one parameter `f`."""
+    one = "def run(x):\n    a = f(x)\n    b = f(a)\n    log(a, b)\n    return a + b\n"
+    two = "def run(x):\n    a = g(x)\n    b = h(a)\n    log(a, b)\n    return a + b\n"
+    text, _ = suggestion("renamed", [one, two], 5)
+    assert "`run(f)`" in text
