@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 from engine.atomic import write_atomically
+from engine.cluster import cluster_spec, connected
 from engine.config import load_settings
 from engine.discover import common_root
 from engine.exceptions import CodebotError, DamagedIndexError, RefactorRefusedError, UsageError
@@ -47,6 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="accept the current clones: record them in the index and in "
                           "ROOT/.codebot-baseline.json (commit it); the gates then fail only "
                           "on clones not in it")
+    cmd.add_argument("--cluster", metavar="local|tcp://HOST:PORT",
+                     help="fingerprint new and changed files on a Dask cluster: 'local' starts "
+                          "one of worker processes on this machine (closed at the end), an "
+                          "address joins a running scheduler whose workers see the scanned "
+                          "paths; matching and suggestions stay in this process; the same "
+                          "report as without it (needs: pip install 'codebot[cluster]')")
+    cmd.add_argument("--workers", type=int, metavar="N",
+                     help="worker processes of --cluster local, one thread each "
+                          "(default: cores)")
     cmd.add_argument("--progress", action="store_true",
                      help="a plain line per phase on stderr, also when it is not a terminal "
                           "(the default when CI is set)")
@@ -195,10 +205,11 @@ def _scan(args: argparse.Namespace, db: Path, request_id: str | None, saved: _Sa
         "exclude": tuple(args.exclude) if args.exclude else None, "jobs": args.jobs,
         "fail_on_new": args.fail_on_new, "max_duplication": args.max_duplication,
     })
-    result = scan(paths, settings, db, progress=_progress_for(args), request_id=request_id,
-                  lock_timeout=_lock_timeout(), update_baseline=args.update_baseline,
-                  force=args.force, reported=False,
-                  on_saved=lambda scan_id: setattr(saved, "scan_id", scan_id))
+    with connected(cluster_spec(args.cluster, args.workers)) as cluster:
+        result = scan(paths, settings, db, progress=_progress_for(args), request_id=request_id,
+                      lock_timeout=_lock_timeout(), update_baseline=args.update_baseline,
+                      force=args.force, reported=False, cluster=cluster,
+                      on_saved=lambda scan_id: setattr(saved, "scan_id", scan_id))
     if request_id:
         record_scan(result)
     _emit(args, result)

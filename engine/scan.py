@@ -19,17 +19,22 @@ import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from engine import baseline
+from engine.cluster import fingerprint_on
 from engine.config import Settings
 from engine.discover import common_root, discover, relative_path
 from engine.interrupts import interrupts_held
 from engine.inventory import Inventory, build_corpus, take_inventory
 from engine.plan import plan
 from engine.pool import fingerprint_all
-from engine.records import KeyedClone, ScanRecord, ScanResult, ScanStats, scan_stats
+from engine.records import (FileResult, Job, KeyedClone, ScanRecord, ScanResult, ScanStats,
+                            scan_stats)
 from engine.store import LastScan, Store, default_db_path, scan_lock
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 # Called as (phase, done, total): phases "reading", "matching", "storing".
 Progress = Callable[[str, int, int], None]
@@ -41,7 +46,8 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
          progress: Progress | None = None, request_id: str | None = None,
          lock_timeout: float = 30.0, update_baseline: bool = False,
          force: bool = False, reported: bool = True,
-         on_saved: Callable[[int], None] | None = None) -> ScanResult:
+         on_saved: Callable[[int], None] | None = None,
+         cluster: Client | None = None) -> ScanResult:
     """Scan `paths`, store the results in the index, and return the report's content.
 
     New clones are those the baseline does not accept (see `baseline`); without
@@ -50,7 +56,8 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
     `reported=False` the scan is stored unreported: the caller marks it reported
     (`Store.mark_reported`) once its report and verdict are out. `on_saved(scan_id)`
     is called as the scan is committed, with Ctrl-C held off in between, so an
-    interrupt can say truthfully whether the scan was saved.
+    interrupt can say truthfully whether the scan was saved. With a `cluster` client
+    (see `cluster.connected`) its workers fingerprint the files instead of the local pool.
     """
     clock = time.perf_counter()
     started_at = datetime.now(timezone.utc)
@@ -67,8 +74,7 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
                     settings, paths)
         if work.jobs or work.vanished:
             store.verify()  # never write into a damaged file
-        read = fingerprint_all(work.jobs, settings.worker_count,
-                               lambda done, total: report("reading", done, total))
+        read = _read(work.jobs, settings, cluster, report)
         tree = take_inventory(work, read, known, root)
         last = store.last_scan(str(root))
         settings_key, file_hashes = _settings_key(settings), tree.file_hashes()
@@ -94,6 +100,17 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
     new_ids = frozenset(c.id for c, k in keyed if k in new_keys)
     return ScanResult(root, record.stats, tuple(c for c, _ in keyed),
                       tuple(sorted(tree.skipped)), new_ids, request_id, scan_id)
+
+
+def _read(jobs: list[Job], settings: Settings, cluster: Client | None,
+          report: Progress) -> Iterator[FileResult]:
+    """The jobs' results: from the cluster's workers when there is a cluster, else the pool."""
+    def reading(done: int, total: int) -> None:
+        report("reading", done, total)
+
+    if cluster is not None:
+        return fingerprint_on(cluster, jobs, reading)
+    return fingerprint_all(jobs, settings.worker_count, reading)
 
 
 def _stats(tree: Inventory, keyed: list[KeyedClone], clock: float) -> ScanStats:

@@ -18,7 +18,7 @@ ENGINE_STAGES = (
     ("exceptions", "records", "normalize", "atomic", "interrupts", "sources"),
     ("discover", "suppress", "token_units", "near_sign", "python_units", "partial",
      "fingerprint", "config"),
-    ("plan", "pool"),
+    ("plan", "pool", "cluster"),
     ("match", "near", "suggest", "detect", "copies", "rewrite", "extract"),
     ("store", "baseline", "queries"),
     ("inventory", "lookup"),

@@ -1,0 +1,169 @@
+"""Stage 2 of a scan on a Dask cluster (`scan --cluster local|tcp://HOST:PORT`): the
+planned files are fingerprinted by the cluster's workers instead of the local pool.
+
+The jobs go out in batches (the biggest files first), each batch one task running the
+same per-file function as the pool (`fingerprint.fingerprint_file`); the results come
+back as batches finish and go to the same code that writes the index, on the client.
+Workers read the files by path: on a cluster of other machines they must see the scanned
+tree under the same absolute paths (a shared file system). Matching, near-miss grouping
+and suggestions stay on the client.
+
+Dask is imported only here and only when a cluster is asked for: without the `cluster`
+extra installed, `--cluster` is a usage error that says what to install.
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import re
+import signal
+import threading
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
+
+from engine.exceptions import UsageError
+from engine.fingerprint import fingerprint_file
+from engine.records import FileResult, FileStatus, Job
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+# How long to wait for a scheduler at an address before giving up (seconds).
+CONNECT_TIMEOUT = 5.0
+INSTALL_HINT = "pip install 'codebot[cluster]'  (or: pip install 'dask[distributed]')"
+_ADDRESS = re.compile(r"tcp://[A-Za-z0-9.\-]+:[0-9]{1,5}|tcp://\[[0-9A-Fa-f:]+\]:[0-9]{1,5}")
+# Files per task at most: enough to make a task's overhead small beside its work.
+_MAX_BATCH = 32
+
+
+class ClusterSpec(NamedTuple):
+    """Where to fingerprint: a LocalCluster of `workers` processes, or a scheduler address."""
+
+    address: str | None  # None: start a LocalCluster
+    workers: int
+
+
+def cluster_spec(value: str | None, workers: int | None) -> ClusterSpec | None:
+    """The `--cluster` and `--workers` options checked (None without `--cluster`); a bad
+    value, or Dask not installed, is a UsageError."""
+    if value is None:
+        if workers is not None:
+            raise UsageError("--workers needs --cluster local")
+        return None
+    if value != "local" and not _ADDRESS.fullmatch(value):
+        raise UsageError(f"--cluster must be 'local' or a scheduler address such as "
+                         f"tcp://HOST:8786, not {value!r}")
+    if workers is not None and value != "local":
+        raise UsageError("--workers applies to --cluster local only: a running scheduler "
+                         "has the workers it has")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be 1 or more, not {workers}")
+    _require_dask()
+    return ClusterSpec(None if value == "local" else value, workers or os.cpu_count() or 1)
+
+
+def _require_dask() -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(f"--cluster needs Dask distributed, which is not installed: "
+                         f"{INSTALL_HINT}") from exc
+
+
+@contextlib.contextmanager
+def connected(spec: ClusterSpec | None) -> Iterator[Client | None]:
+    """A client of the cluster `spec` names (None for None): a LocalCluster started here
+    is closed on the way out, whatever ends the scan."""
+    if spec is None:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    if spec.address is not None:
+        with _client(spec.address) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR,
+                      preload=[__name__]) as local, \
+            Client(local, set_as_default=False) as client:
+        yield client
+
+
+def dask_setup(worker: object) -> None:
+    """Run in each worker process of a LocalCluster as it starts (the workers' `preload`):
+    SIGINT ignored. A Ctrl-C at the terminal reaches every process of its group; the scan
+    alone acts on it, and closes the cluster."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _client(address: str) -> Iterator[Client]:
+    """A client of the scheduler at `address`; unreachable within CONNECT_TIMEOUT s is a
+    UsageError."""
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {address} within "
+                         f"{CONNECT_TIMEOUT:g} s: {exc}") from exc
+    with client:
+        yield client
+
+
+def fingerprint_on(client: Client, jobs: list[Job],
+                   progress: Callable[[int, int], None] | None = None) -> Iterator[FileResult]:
+    """Each job's FileResult, fingerprinted by the cluster's workers, as batches finish;
+    `progress(done, total)` after each file. A worker that cannot read a file the client
+    can is a UsageError: the workers do not share the scanned tree."""
+    from distributed import as_completed
+
+    total = len(jobs)
+    if not total:
+        return
+    futures = [client.submit(fingerprint_batch, batch, pure=False)
+               for batch in _batches(jobs, _worker_count(client))]
+    done = 0
+    try:
+        for future in as_completed(futures, loop=client.loop):
+            for result in future.result():
+                _check_shared(result)
+                done += 1
+                if progress:
+                    progress(done, total)
+                yield result
+    finally:
+        client.cancel(futures)
+
+
+def fingerprint_batch(jobs: list[Job]) -> list[FileResult]:
+    """The work of one task on a worker: the pool's per-file function over a batch."""
+    was_enabled = gc.isenabled()
+    gc.disable()  # nothing cyclic is built; collecting while trees live costs 5x
+    try:
+        return [fingerprint_file(job.path, job.language, job.known_hash, job.max_size,
+                                 job.policy) for job in jobs]
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _batches(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """The jobs in batches, biggest files first, about 8 batches a worker at most."""
+    ordered = sorted(jobs, key=lambda job: -job.size)
+    size = max(1, min(_MAX_BATCH, len(ordered) // (workers * 8)))
+    return [ordered[start:start + size] for start in range(0, len(ordered), size)]
+
+
+def _worker_count(client: Client) -> int:
+    return max(1, len(client.scheduler_info().get("workers", {})))
+
+
+def _check_shared(result: FileResult) -> None:
+    if result.status is FileStatus.UNREADABLE and os.access(result.path, os.R_OK):
+        raise UsageError(f"a cluster worker cannot read {result.path} ({result.error}); "
+                         "the workers must see the scanned tree under the same paths")
