@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import gc
-from collections import defaultdict
 import keyword
 import re
 import threading
+from collections import defaultdict
 from collections.abc import Mapping, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -14,10 +14,10 @@ from engine.config import Settings
 from engine.match import Corpus, clone_groups, fragments_of, group_size
 from engine.near import Taken, near_groups
 from engine.near_sign import FileIndex
-from engine.normalize import SEP, tokens
+from engine.normalize import SEP
 from engine.records import Clone, Fragment, KeyedClone
 from engine.sources import FragmentTexts
-from engine.suggest import suggestion
+from engine.suggest import code_tokens, suggestion
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -189,9 +189,11 @@ def _advise(job: tuple[Path, list[_Pending]]) -> list[tuple[str, float, bool]]:
     results = []
     for item in items:
         copies = [texts.get(f) for f in item.fragments]
+        # Each copy tokenized once, for the suggestion and the content test both.
+        copy_tokens = None if item.kind == "exact" else list(map(code_tokens, copies))
         text, token_similarity = suggestion(item.kind, copies, _span(item.fragments[0]),
-                                            item.similarity)
-        kept = item.kind == "exact" or shares_content(copies)
+                                            item.similarity, copy_tokens)
+        kept = copy_tokens is None or shares_content(copy_tokens)
         results.append((text, token_similarity if item.similarity is None else item.similarity,
                         kept))
     return results
@@ -208,15 +210,16 @@ _USED_NAME_RE = re.compile(
     rb"|(?<!\x00def)(?<!\x00class)\x00([A-Za-z_\x80-\xff][\w\x80-\xff]*)(?=\x00\()")  # a call
 
 
-def used_names(text: str) -> set[bytes]:
-    """The attribute and called names of a fragment (not the names it defines)."""
-    joined = SEP + SEP.join(tokens(text.encode())) + SEP
+def used_names(copy_tokens: list[bytes]) -> set[bytes]:
+    """The attribute and called names of a fragment's tokens (not the names it defines)."""
+    joined = SEP + SEP.join(copy_tokens) + SEP
     return {attribute or called for attribute, called in _USED_NAME_RE.findall(joined)} - _KEYWORDS
 
 
-def shares_content(copies: list[str]) -> bool:
-    """Whether two of the copies use the same APIs: at least _SHARED_NAMES of the smaller
-    side's called names and attributes in common (or too few to judge by)."""
+def shares_content(copies: list[list[bytes]]) -> bool:
+    """Whether two of the copies (their `code_tokens`) use the same APIs: at least
+    _SHARED_NAMES of the smaller side's called names and attributes in common (or too few
+    to judge by)."""
     names = [used_names(copy) for copy in copies]
     for i, first in enumerate(names):
         for other in names[i + 1:]:

@@ -217,9 +217,11 @@ def _snake(name: str) -> str:
 
 
 def suggestion(kind: str, texts: list[str], lines: int,
-               aligned: float | None = None) -> tuple[str, float]:
+               aligned: float | None = None,
+               copy_tokens: list[list[bytes]] | None = None) -> tuple[str, float]:
     """A one-paragraph refactoring proposal and the similarity of the copies
-    (`aligned`, when given, is the detector's own similarity for near-misses).
+    (`aligned`, when given, is the detector's own similarity for near-misses;
+    `copy_tokens`, the copies' `code_tokens` when the caller has them already).
 
     Parameters are only what the copies really differ in: a consistent rename of names
     each copy binds is none, nor is a name that only annotates types."""
@@ -231,7 +233,7 @@ def suggestion(kind: str, texts: list[str], lines: int,
         return (f"Identical code in {copies} places: keep one `{name}` and call it from the "
                 f"others; saves about {saved} lines.", 1.0)
     # Each copy tokenized once: a class of 25 copies compares the first with 24 others.
-    first, *others = map(code_tokens, texts)
+    first, *others = copy_tokens if copy_tokens is not None else map(code_tokens, texts)
     name = match.group(1) if match else _derived_name(texts[0])
     diffs = [differences(first, other, measure=aligned is None) for other in others]
     similarity = min(d.similarity for d in diffs) if aligned is None else aligned
