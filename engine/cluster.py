@@ -1,12 +1,15 @@
-"""Stage 2 of a scan on a Dask cluster (`scan --cluster local|tcp://HOST:PORT`): the
-planned files are fingerprinted by the cluster's workers instead of the local pool.
+"""A scan on a Dask cluster (`scan --cluster local|tcp://HOST:PORT`).
 
-The jobs go out in batches (the biggest files first), each batch one task running the
-same per-file function as the pool (`fingerprint.fingerprint_file`); the results come
-back as batches finish and go to the same code that writes the index, on the client.
-Workers read the files by path: on a cluster of other machines they must see the scanned
-tree under the same absolute paths (a shared file system). Matching, near-miss grouping
-and suggestions stay on the client.
+Fingerprinting: the planned files are fingerprinted by the cluster's workers instead of
+the local pool. The jobs go out in batches (the biggest files first), each batch one
+task running the same per-file function as the pool (`fingerprint.fingerprint_file`);
+the results come back as batches finish and go to the same code that writes the index,
+on the client. Workers read the files by path: on a cluster of other machines they must
+see the scanned tree under the same absolute paths (a shared file system).
+
+Matching: its partitioned steps run through a `Spread` — in this process for a local
+scan (`IN_PROCESS`), or one task per partition on the cluster (`spread_on`). The steps
+are the same functions either way, so a scan on a cluster finds what a local one finds.
 
 Dask is imported only here and only when a cluster is asked for: without the `cluster`
 extra installed, `--cluster` is a usage error that says what to install.
@@ -20,9 +23,9 @@ import os
 import re
 import signal
 import threading
-from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Sequence
 
-from engine.exceptions import UsageError
+from engine.exceptions import ClusterError, UsageError
 from engine.fingerprint import fingerprint_file
 from engine.records import FileResult, FileStatus, Job
 
@@ -35,6 +38,59 @@ INSTALL_HINT = "pip install 'codebot[cluster]'  (or: pip install 'dask[distribut
 _ADDRESS = re.compile(r"tcp://[A-Za-z0-9.\-]+:[0-9]{1,5}|tcp://\[[0-9A-Fa-f:]+\]:[0-9]{1,5}")
 # Files per task at most: enough to make a task's overhead small beside its work.
 _MAX_BATCH = 32
+
+
+class Spread(NamedTuple):
+    """Where matching's partitioned steps run: `run(function, payloads)` is each payload's
+    result, in order; `parts` is how many partitions are worth making."""
+
+    run: Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]
+    parts: int
+
+
+def _in_process(function: Callable[[Any], Any], payloads: Sequence[Any]) -> list[Any]:
+    return [function(payload) for payload in payloads]
+
+
+IN_PROCESS = Spread(_in_process, 1)
+# Partitions per worker: enough to even out their sizes, few enough that a task's
+# overhead (a few ms) stays small beside its work.
+_PARTS_PER_WORKER = 4
+
+
+def spread_on(client: Client | None) -> Spread:
+    """The cluster's workers as a Spread, one task per partition (IN_PROCESS for None)."""
+    if client is None:
+        return IN_PROCESS
+
+    def run(function: Callable[[Any], Any], payloads: Sequence[Any]) -> list[Any]:
+        return _gathered(client, [client.submit(function, payload, pure=False)
+                                  for payload in payloads])
+
+    return Spread(run, _PARTS_PER_WORKER * _worker_count(client))
+
+
+def _gathered(client: Client, futures: list[Any]) -> list[Any]:
+    """The futures' results in order. The payload travels in each task, so a task whose
+    worker dies is run again on another."""
+    try:
+        with _failures_as_cluster_errors():
+            return client.gather(futures)
+    finally:
+        client.cancel(futures)
+
+
+@contextlib.contextmanager
+def _failures_as_cluster_errors() -> Iterator[None]:
+    """A cluster that cannot finish the work (a task whose workers keep dying, a lost
+    scheduler) is a ClusterError; an error raised by the task itself passes as it is."""
+    from distributed import KilledWorker
+
+    try:
+        yield
+    except (KilledWorker, OSError, TimeoutError) as exc:
+        raise ClusterError(f"the Dask cluster lost the scan's work ({type(exc).__name__}: "
+                           f"{exc}); the index keeps the previous scan") from exc
 
 
 class ClusterSpec(NamedTuple):
@@ -130,7 +186,9 @@ def fingerprint_on(client: Client, jobs: list[Job],
     done = 0
     try:
         for future in as_completed(futures, loop=client.loop):
-            for result in future.result():
+            with _failures_as_cluster_errors():
+                results = future.result()
+            for result in results:
                 _check_shared(result)
                 done += 1
                 if progress:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from engine.cluster import IN_PROCESS, Spread
 from engine.config import Settings
 from engine.match import Corpus, clone_groups, fragments_of, group_size
 from engine.near import Taken, near_groups
@@ -44,17 +45,18 @@ _POOL_MIN_CLONES = 400
 def detect(corpus: Corpus, settings: Settings, root: Path,
            seed_files: set[FileIndex] | None = None, previous: Mapping[str, Clone] | None = None,
            too_common: Set[int] = frozenset(), too_common_bands: np.ndarray | None = None,
-           ) -> list[KeyedClone]:
+           spread: Spread = IN_PROCESS) -> list[KeyedClone]:
     """Exact, renamed and near-miss clone classes of the corpus, with suggestions.
 
     `seed_files` limits the result to clones touching those files (see
     `match.clone_groups`). A clone of `previous` (by key) with the same
     fragments keeps its suggestion instead of reading its files again.
     `too_common` and `too_common_bands` are keys found too common in a bigger
-    corpus than this one (see `engine.lookup`).
+    corpus than this one (see `engine.lookup`). `spread`: where matching's partitioned
+    steps run (a Dask cluster's workers, see `cluster.Spread`).
     """
     groups = clone_groups(corpus, settings.min_lines, settings.min_tokens, seed_files,
-                          too_common)
+                          too_common, spread)
     pending = []
     taken: list[Taken] = []
     for number, group in enumerate(groups):
@@ -72,7 +74,8 @@ def detect(corpus: Corpus, settings: Settings, root: Path,
         advisor.add(pending)
         near = []
         for group in near_groups(corpus, settings.min_lines, settings.min_tokens,
-                                 settings.threshold, taken, seed_files, too_common_bands):
+                                 settings.threshold, taken, seed_files, too_common_bands,
+                                 spread):
             fragments = tuple(Fragment(corpus.paths[corpus.file_of[first]],
                                        corpus.start_line[first], corpus.end_line[last])
                               for first, last in group.fragments)

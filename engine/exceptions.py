@@ -4,6 +4,7 @@
     ├── UsageError          a bad option, path or setting
     │   ├── ConfigError     a bad value in [tool.codebot]
     │   └── StaleIndexError a clone's file changed since the scan that found it
+    ├── ClusterError        the Dask cluster failed during a scan (nothing is saved)
     ├── RefactorRefusedError  no refactoring keeps the behaviour: the message says why (exit 1)
     └── StoreError          the index database cannot be used
         ├── CorruptStoreError   the file is not an SQLite database: refused, untouched
@@ -28,6 +29,11 @@ class ConfigError(UsageError):
 
 class StaleIndexError(UsageError):
     """A file of a clone is not what the index saw: scan again before refactoring."""
+
+
+class ClusterError(CodebotError):
+    """The Dask cluster lost the scan's work (workers gone, scheduler lost): the index keeps
+    the previous scan."""
 
 
 class RefactorRefusedError(CodebotError):

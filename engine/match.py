@@ -24,6 +24,7 @@ from itertools import accumulate, chain, repeat
 from operator import add
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
+from engine.cluster import IN_PROCESS, Spread
 from engine.near_sign import FileIndex, UnitIndex
 from engine.normalize import hash64
 from engine.records import Fragment
@@ -139,15 +140,17 @@ class CloneGroup(NamedTuple):
 
 def clone_groups(corpus: Corpus, min_lines: int, min_tokens: int,
                  seed_files: set[FileIndex] | None = None,
-                 too_common: Set[int] = frozenset()) -> list[CloneGroup]:
+                 too_common: Set[int] = frozenset(), spread: Spread = IN_PROCESS
+                 ) -> list[CloneGroup]:
     """All clone classes of exact and renamed copies, biggest first, nested ones dropped.
 
     With `seed_files` (indexes into `corpus.paths`), only classes with a fragment
     in one of those files are found — the work is then proportional to them.
     `too_common`: renamed hashes known to repeat more than MAX_BUCKET times in a
-    bigger corpus than this one (see `engine.lookup`), never seeded from.
+    bigger corpus than this one (see `engine.lookup`), never seeded from. `spread`:
+    where the runs are found, partitioned by renamed hash (see `cluster.Spread`).
     """
-    runs = _matching_runs(corpus, min_lines, min_tokens, seed_files, too_common)
+    runs = _matching_runs(corpus, min_lines, min_tokens, seed_files, too_common, spread)
     by_key: dict[int, set[int]] = defaultdict(set)
     lengths: dict[int, int] = {}
     renamed = corpus.renamed
@@ -198,15 +201,65 @@ def _weights(corpus: Corpus):
 _Run = tuple[int, int, int, bool]
 
 
+class Units(NamedTuple):
+    """What a run reads of each unit: the corpus' own columns, or those of some of its
+    blocks copied one after another (a partition's share, see `_partitions`). Indexes
+    are into these columns; `origin` maps them to corpus units (None: they are those)."""
+
+    renamed: Sequence[int]
+    exact: Sequence[int]
+    noise: Sequence[int]
+    file_of: Sequence[int]
+    block_first: Sequence[int]
+    block_end: Sequence[int]
+    parent: Sequence[int]  # the corpus unit of the enclosing statement, -1 at the top
+    parent_key: Sequence[int]  # its renamed hash
+    cumulative: tuple[Sequence[int], Sequence[int], Sequence[int]]  # see `_cumulative`
+    origin: Sequence[int] | None
+
+
+class RunPartition(NamedTuple):
+    """One partition of the seed buckets (by renamed hash), with the blocks they lie in:
+    all a worker needs to find their runs (see `partition_runs`)."""
+
+    units: Units
+    buckets: list[list[int]]
+    repeated: set[int]
+    min_lines: int
+    min_tokens: int
+
+
 def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
-                   seed_files: set[FileIndex] | None, too_common: Set[int]) -> list[_Run]:
-    renamed, noise, file_of = corpus.renamed, corpus.noise, corpus.file_of
-    first_of, end_of, parent_of = corpus.block_first, corpus.block_end, corpus.block_parent
+                   seed_files: set[FileIndex] | None, too_common: Set[int],
+                   spread: Spread) -> list[_Run]:
     cumulative = _cumulative(corpus)
-    cum_lines, cum_tokens, _ = cumulative
-    size_class = _size_class(corpus, min_lines, min_tokens, cumulative)
-    repeated, buckets = _seeds(corpus, min_lines, min_tokens, seed_files, cum_lines, cum_tokens,
+    repeated, buckets = _seeds(corpus, min_lines, min_tokens, seed_files, *cumulative[:2],
                                too_common)
+    units = _corpus_units(corpus, cumulative)
+    if spread.parts == 1 or seed_files is not None:
+        return _runs(units, buckets, repeated, min_lines, min_tokens, seed_files)
+    payloads = _partitions(corpus, units, list(buckets), repeated, spread.parts,
+                           min_lines, min_tokens)
+    return [run for runs in spread.run(partition_runs, payloads) for run in runs]
+
+
+def partition_runs(part: RunPartition) -> list[_Run]:
+    """The runs seeded from one partition's buckets, in corpus units (a task on a worker)."""
+    units = Units(*(column.tolist() for column in part.units[:-2]),
+                  tuple(c.tolist() for c in part.units.cumulative), None)
+    origin = part.units.origin
+    return [(int(origin[a]), int(origin[b]), length, exact_only)
+            for a, b, length, exact_only in _runs(units, part.buckets, part.repeated,
+                                                   part.min_lines, part.min_tokens, None)]
+
+
+def _runs(units: Units, buckets: Iterable[list[int]], repeated: set[int], min_lines: int,
+          min_tokens: int, seed_files: set[FileIndex] | None) -> list[_Run]:
+    """The maximal runs of units that match pairwise, seeded from each bucket's pairs."""
+    renamed, noise, file_of = units.renamed, units.noise, units.file_of
+    first_of, end_of, parent_of = units.block_first, units.block_end, units.parent
+    parent_key = units.parent_key
+    size_class = _size_class(units.exact, min_lines, min_tokens, units.cumulative)
     seen: set[tuple[int, int]] = set()
     runs: list[_Run] = []
     for members in buckets:
@@ -217,7 +270,7 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
                     continue
                 parent_a, parent_b = parent_of[a], parent_of[b]
                 if parent_a != parent_b and parent_a >= 0 and parent_b >= 0 \
-                        and renamed[parent_a] == renamed[parent_b]:
+                        and parent_key[a] == parent_key[b]:
                     continue  # nested in a match of the enclosing statements
                 floor_a, floor_b = first_of[a], first_of[b]
                 before_a, before_b = a - 1, b - 1
@@ -254,8 +307,49 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
     return runs
 
 
-def _size_class(corpus: Corpus, min_lines: int, min_tokens: int,
-                cumulative: tuple[array[int], array[int], array[int]]
+def _corpus_units(corpus: Corpus, cumulative: tuple[array[int], array[int], array[int]]
+                  ) -> Units:
+    import numpy as np
+    parent_key = np.asarray(corpus.renamed)[np.asarray(corpus.block_parent)]  # -1: unread
+    return Units(corpus.renamed, corpus.exact, corpus.noise, corpus.file_of, corpus.block_first,
+                 corpus.block_end, corpus.block_parent, array("Q", parent_key.tobytes()),
+                 cumulative, None)
+
+
+def _partitions(corpus: Corpus, units: Units, buckets: list[list[int]], repeated: set[int],
+                parts: int, min_lines: int, min_tokens: int) -> list[RunPartition]:
+    """The buckets in `parts` partitions by renamed hash, each with the whole blocks its
+    units lie in (a run never leaves its block) copied one after another."""
+    import numpy as np
+    renamed = units.renamed
+    shares: list[list[list[int]]] = [[] for _ in range(parts)]
+    for members in buckets:
+        shares[renamed[members[0]] % parts].append(members)
+    columns = [np.asarray(column) for column in units[:8]]
+    lines, tokens, plain = (np.diff(np.asarray(c)) for c in units.cumulative)
+    wanted = np.fromiter(repeated, dtype=np.uint64, count=len(repeated))
+    payloads = []
+    for share in filter(None, shares):
+        members = np.fromiter(chain.from_iterable(share), dtype=np.int64)
+        firsts = np.unique(columns[4][members])
+        sizes = columns[5][firsts] - firsts
+        offsets = np.r_[0, np.cumsum(sizes)[:-1]]
+        origin = np.arange(sizes.sum()) - np.repeat(offsets - firsts, sizes)
+        local = offsets[np.searchsorted(firsts, columns[4][members])] \
+            + members - columns[4][members]
+        local_buckets = np.split(local, np.cumsum([len(m) for m in share])[:-1])
+        first, end = np.repeat(offsets, sizes), np.repeat(offsets + sizes, sizes)
+        taken = [c[origin] for c in columns[:4]] + [first, end] + [c[origin] for c in columns[6:]]
+        share_units = Units(*taken, tuple(np.r_[0, np.cumsum(c[origin])] for c in
+                                          (lines, tokens, plain)), origin)
+        payloads.append(RunPartition(share_units, [b.tolist() for b in local_buckets],
+                                     set(np.intersect1d(wanted, taken[0]).tolist()),
+                                     min_lines, min_tokens))
+    return payloads
+
+
+def _size_class(exact: Sequence[int], min_lines: int, min_tokens: int,
+                cumulative: tuple[Sequence[int], Sequence[int], Sequence[int]]
                 ) -> Callable[[int, int, int], bool | None]:
     """A run's size test: None when too small to report, else whether only its exact
     copies may join it (see EXACT_DEFINITION_FACTOR). Lines are counted on the
@@ -264,7 +358,6 @@ def _size_class(corpus: Corpus, min_lines: int, min_tokens: int,
     snippet_tokens = round(min_tokens * SNIPPET_FACTOR)
     small_tokens = round(min_tokens * EXACT_DEFINITION_FACTOR)
     small_lines = min_lines - EXACT_DEFINITION_LINES_LESS
-    exact = corpus.exact
 
     def size_class(a: int, b: int, length: int) -> bool | None:
         lines = max(cum_lines[a + length] - cum_lines[a], cum_lines[b + length] - cum_lines[b])

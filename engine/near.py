@@ -23,7 +23,7 @@ corpus unit) and `FileIndex` (a corpus file).
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import combinations
+from itertools import chain, combinations
 from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
 from rapidfuzz.distance import LCSseq
@@ -33,6 +33,7 @@ from rapidfuzz.distance import LCSseq
 if TYPE_CHECKING:
     import numpy as np
 
+from engine.cluster import IN_PROCESS, Spread
 from engine.match import SNIPPET_FACTOR, Corpus, outermost
 from engine.near_sign import NUM_PERM, FileIndex, NearIndex, UnitIndex, parameters
 from engine.normalize import hash64
@@ -93,19 +94,36 @@ _KEY_ROWS = 32_768
 
 def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray,
                     seeds: np.ndarray | None = None,
-                    too_common: np.ndarray | None = None) -> np.ndarray:
+                    too_common: np.ndarray | None = None,
+                    spread: Spread = IN_PROCESS) -> np.ndarray:
     """Pairs (i, j), i < j, of eligible rows (near indexes) sharing an LSH band bucket:
     an (n, 2) array.
 
     With `seeds` (a mask), only buckets holding a seed row are paired — the
     cost is then a hash of every row per band, with no sort of them all.
     `too_common` (sorted keys) are buckets known to be over MAX_BAND_BUCKET in a
-    bigger corpus than this one (see `engine.lookup`): never paired.
+    bigger corpus than this one (see `engine.lookup`): never paired. `spread`: where
+    the buckets are paired, partitioned by (band, bucket key) (see `cluster.Spread`).
     """
     import numpy as np
+    entries = _band_entries(sigs, eligible, seeds, too_common)
+    found = spread.run(bucket_pairs, _by_bucket(entries, spread.parts))
+    pairs = np.concatenate([np.empty((0, 2), dtype=np.int64), *found])
+    pairs.sort(axis=1)
+    codes = np.unique(pairs[:, 0] * len(sigs) + pairs[:, 1])  # one int per pair: a fast unique
+    return np.stack([codes // len(sigs), codes % len(sigs)], axis=1)
+
+
+# Per band, the rows (near indexes) and their bucket keys in that band.
+BandEntries = list[tuple["np.ndarray", "np.ndarray"]]
+
+
+def _band_entries(sigs: np.ndarray, eligible: np.ndarray, seeds: np.ndarray | None,
+                  too_common: np.ndarray | None) -> BandEntries:
+    import numpy as np
     all_rows = np.flatnonzero(eligible)
-    found: list[np.ndarray] = []
     all_keys = band_keys(sigs, all_rows)
+    entries = []
     for band in range(all_keys.shape[1]):
         keys = all_keys[:, band]
         rows = all_rows
@@ -115,6 +133,31 @@ def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray,
         if too_common is not None and len(too_common):
             usual = ~np.isin(keys, too_common)
             rows, keys = rows[usual], keys[usual]
+        entries.append((rows, keys))
+    return entries
+
+
+def _by_bucket(entries: BandEntries, parts: int) -> list[BandEntries]:
+    """The entries in `parts` partitions by bucket key, each band apart: a bucket lies
+    whole in one partition."""
+    import numpy as np
+    if parts == 1:
+        return [entries]
+    shares: list[BandEntries] = [[] for _ in range(parts)]
+    for rows, keys in entries:
+        share_of = keys % np.uint64(parts)
+        for share, taken in enumerate(shares):
+            inside = share_of == share
+            taken.append((rows[inside], keys[inside]))
+    return [share for share in shares if any(len(rows) for rows, _ in share)]
+
+
+def bucket_pairs(entries: BandEntries) -> np.ndarray:
+    """Every pair of rows sharing a bucket of one band, over buckets of 2 to
+    MAX_BAND_BUCKET rows: an (n, 2) array (a task on a worker, for one partition)."""
+    import numpy as np
+    found = [np.empty((0, 2), dtype=np.int64)]
+    for rows, keys in entries:
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
@@ -125,12 +168,7 @@ def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray,
                                sizes[(sizes > 2) & (sizes <= MAX_BAND_BUCKET)].tolist()):
             members = rows[order[start:start + size]]
             found.append(np.array(list(combinations(members.tolist(), 2)), dtype=np.int64))
-    if not found:
-        return np.empty((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found)
-    pairs.sort(axis=1)
-    codes = np.unique(pairs[:, 0] * len(sigs) + pairs[:, 1])  # one int per pair: a fast unique
-    return np.stack([codes // len(sigs), codes % len(sigs)], axis=1)
+    return np.concatenate(found).astype(np.int64, copy=False)
 
 
 def best_candidates(pairs: np.ndarray, sigs: np.ndarray) -> np.ndarray:
@@ -264,12 +302,15 @@ def eligible_units(corpus: Corpus, min_lines: int, min_tokens: int) -> Eligible:
 def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: float,
                 taken: Sequence[Taken] = (),
                 seed_files: set[FileIndex] | None = None,
-                too_common: np.ndarray | None = None) -> list[NearGroup]:
+                too_common: np.ndarray | None = None,
+                spread: Spread = IN_PROCESS) -> list[NearGroup]:
     """Near-miss clone classes of the corpus' functions.
 
     `taken` holds the exact and renamed fragments already reported, as
     (file, start line, end line, clone number): a pair lying in two fragments
     of one such clone is not reported again. `too_common`: see `candidate_pairs`.
+    `spread`: where bucket pairing and verification run (see `cluster.Spread`); the
+    classes are formed here, from the verified pairs.
     """
     import numpy as np
     if len(corpus.near_unit) < 2:
@@ -277,7 +318,7 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
     sigs, eligible, tokens, files, renamed, lengths, sized = eligible_units(corpus, min_lines,
                                                                            min_tokens)
     seeds = None if seed_files is None else np.isin(files, list(seed_files))
-    pairs = candidate_pairs(sigs, eligible, seeds, too_common)
+    pairs = candidate_pairs(sigs, eligible, seeds, too_common, spread)
     if len(pairs):
         a, b = pairs[:, 0], pairs[:, 1]
         sizes = np.minimum(lengths[a], lengths[b]) / np.maximum(lengths[a], lengths[b])
@@ -298,11 +339,10 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
 
     pairs = pairs[_may_reach(corpus, pairs, threshold, codes)]
     spans = _spans_by_file(taken)
-    verified = []
-    for x, y in pairs.tolist():
-        score = verify(x, y)
-        if score is not None and not _inside_one_clone(corpus, spans, x, y):
-            verified.append(NearPair(x, y, score))
+    kept = [(x, y) for x, y in pairs.tolist() if not _overlapping(corpus, x, y)
+            and not _inside_one_clone(corpus, spans, x, y)]
+    verified = [NearPair(x, y, score) for (x, y), score in zip(kept, _scores(kept, codes, spread))
+                if score >= threshold]
     groups = []
     twins = _twins(renamed, sized, eligible)
     for members, low in cliques(verified, verify):
@@ -311,6 +351,34 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
         key = class_key([corpus.renamed[corpus.near_unit[m]] for m in members])
         groups.append(NearGroup(key, round(low, 3), fragments, int(tokens[members[0]])))
     return _drop_nested_groups(corpus, groups)
+
+
+class PairTexts(NamedTuple):
+    """One partition of the pairs to verify: the token-code strings of their units, and
+    each pair as two indexes into them."""
+
+    texts: list[bytes]
+    pairs: list[tuple[int, int]]
+
+
+def pair_similarities(part: PairTexts) -> list[float]:
+    """Each pair's similarity (a task on a worker, for one partition)."""
+    texts = part.texts
+    return [similarity(texts[i], texts[j]) for i, j in part.pairs]
+
+
+def _scores(pairs: list[tuple[NearIndex, NearIndex]], codes: Callable[[NearIndex], bytes],
+            spread: Spread) -> list[float]:
+    """Each pair's similarity — the costly step — in `spread.parts` runs of pairs."""
+    size = max(1, -(-len(pairs) // spread.parts))
+    payloads = []
+    for start in range(0, len(pairs), size):
+        where: dict[NearIndex, int] = {}
+        for unit in chain.from_iterable(pairs[start:start + size]):
+            where.setdefault(unit, len(where))
+        payloads.append(PairTexts([codes(unit) for unit in where],
+                                  [(where[x], where[y]) for x, y in pairs[start:start + size]]))
+    return [score for scores in spread.run(pair_similarities, payloads) for score in scores]
 
 
 def _twins(renamed: np.ndarray, sized: np.ndarray, eligible: np.ndarray

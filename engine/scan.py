@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from engine import baseline
-from engine.cluster import fingerprint_on
+from engine.cluster import fingerprint_on, spread_on
 from engine.config import Settings
 from engine.discover import common_root, discover, relative_path
 from engine.interrupts import interrupts_held
@@ -57,7 +57,8 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
     (`Store.mark_reported`) once its report and verdict are out. `on_saved(scan_id)`
     is called as the scan is committed, with Ctrl-C held off in between, so an
     interrupt can say truthfully whether the scan was saved. With a `cluster` client
-    (see `cluster.connected`) its workers fingerprint the files instead of the local pool.
+    (see `cluster.connected`) its workers fingerprint the files and do matching's
+    partitioned steps instead of the local pool.
     """
     clock = time.perf_counter()
     started_at = datetime.now(timezone.utc)
@@ -79,7 +80,8 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
         last = store.last_scan(str(root))
         settings_key, file_hashes = _settings_key(settings), tree.file_hashes()
         report("matching", 0, 1)
-        keyed, clones_of = _clones(tree, file_hashes, settings_key, store, last, settings, root)
+        keyed, clones_of = _clones(tree, file_hashes, settings_key, store, last, settings, root,
+                                   cluster)
         report("matching", 1, 1)
         accepted = baseline.accepted_of(keyed) if update_baseline else baseline.load(root, store)
         new_keys = baseline.new_keys(keyed, accepted, last.clone_keys if last else frozenset())
@@ -121,11 +123,11 @@ def _stats(tree: Inventory, keyed: list[KeyedClone], clock: float) -> ScanStats:
 
 
 def _clones(tree: Inventory, file_hashes: str, settings_key: str, store: Store,
-            last: LastScan | None, settings: Settings, root: Path
+            last: LastScan | None, settings: Settings, root: Path, cluster: Client | None
             ) -> tuple[list[KeyedClone], int | None]:
     """The previous scan's clones (and its id) when neither the files nor the settings
     changed; else detected afresh (and None), keeping the suggestions of clones untouched
-    by the changes."""
+    by the changes; matched on the `cluster`'s workers when there is one."""
     same_settings = last is not None and _settings_of(last.settings) == settings_key
     if same_settings and last.file_hashes == file_hashes:
         return store.clones_of_scan(last.id), last.id
@@ -134,7 +136,8 @@ def _clones(tree: Inventory, file_hashes: str, settings_key: str, store: Store,
     changed = {relative_path(path, root) for path in tree.fresh}
     previous = {key: clone for clone, key in store.clones_of_scan(last.id)
                 if not any(f.path in changed for f in clone.fragments)} if same_settings else {}
-    return detect(build_corpus(tree, store, root), settings, root, previous=previous), None
+    return detect(build_corpus(tree, store, root), settings, root, previous=previous,
+                  spread=spread_on(cluster)), None
 
 
 def _settings_key(settings: Settings) -> str:
