@@ -58,10 +58,11 @@ IN_PROCESS = Spread(_in_process, 1)
 _PARTS_PER_WORKER = 4
 
 
-def spread_on(client: Client | None) -> Spread:
+def spread_on(cluster: Cluster | None) -> Spread:
     """The cluster's workers as a Spread, one task per partition (IN_PROCESS for None)."""
-    if client is None:
+    if cluster is None:
         return IN_PROCESS
+    client = cluster.client()
 
     def run(function: Callable[[Any], Any], payloads: Sequence[Any]) -> list[Any]:
         return _gathered(client, [client.submit(function, payload, pure=False)
@@ -127,16 +128,46 @@ def _require_dask() -> None:
                          f"{INSTALL_HINT}") from exc
 
 
+class Cluster:
+    """A cluster to work on: a client of a running scheduler, or a LocalCluster started at
+    the first `client()` call — an unchanged rescan, with nothing to fingerprint or
+    match, starts no process."""
+
+    def __init__(self, spec: ClusterSpec, stack: contextlib.ExitStack) -> None:
+        self._spec, self._stack = spec, stack
+        self._client: Client | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether the cluster has been reached (or started) yet."""
+        return self._client is not None
+
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = self._stack.enter_context(_client_of(self._spec))
+        return self._client
+
+
 @contextlib.contextmanager
-def connected(spec: ClusterSpec | None) -> Iterator[Client | None]:
-    """A client of the cluster `spec` names (None for None): a LocalCluster started here
-    is closed on the way out, whatever ends the scan."""
+def connected(spec: ClusterSpec | None) -> Iterator[Cluster | None]:
+    """The cluster `spec` names (None for None); a scheduler address is reached at once,
+    so a wrong one fails before any work. What is started here is closed on the way out,
+    whatever ends the scan."""
     if spec is None:
         yield None
         return
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    with contextlib.ExitStack() as stack:
+        cluster = Cluster(spec, stack)
+        if spec.address is not None:
+            cluster.client()
+        yield cluster
+
+
+@contextlib.contextmanager
+def _client_of(spec: ClusterSpec) -> Iterator[Client]:
     from distributed import Client, LocalCluster
 
-    logging.getLogger("distributed").setLevel(logging.ERROR)
     if spec.address is not None:
         with _client(spec.address) as client:
             yield client

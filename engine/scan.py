@@ -19,10 +19,10 @@ import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import Callable, Iterator
 
 from engine import baseline
-from engine.cluster import fingerprint_on, spread_on
+from engine.cluster import Cluster, fingerprint_on, spread_on
 from engine.config import Settings
 from engine.discover import common_root, discover, relative_path
 from engine.interrupts import interrupts_held
@@ -32,9 +32,6 @@ from engine.pool import fingerprint_all
 from engine.records import (FileResult, Job, KeyedClone, ScanRecord, ScanResult, ScanStats,
                             scan_stats)
 from engine.store import LastScan, Store, default_db_path, scan_lock
-
-if TYPE_CHECKING:
-    from distributed import Client
 
 # Called as (phase, done, total): phases "reading", "matching", "storing".
 Progress = Callable[[str, int, int], None]
@@ -47,7 +44,7 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
          lock_timeout: float = 30.0, update_baseline: bool = False,
          force: bool = False, reported: bool = True,
          on_saved: Callable[[int], None] | None = None,
-         cluster: Client | None = None) -> ScanResult:
+         cluster: Cluster | None = None) -> ScanResult:
     """Scan `paths`, store the results in the index, and return the report's content.
 
     New clones are those the baseline does not accept (see `baseline`); without
@@ -56,8 +53,8 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
     `reported=False` the scan is stored unreported: the caller marks it reported
     (`Store.mark_reported`) once its report and verdict are out. `on_saved(scan_id)`
     is called as the scan is committed, with Ctrl-C held off in between, so an
-    interrupt can say truthfully whether the scan was saved. With a `cluster` client
-    (see `cluster.connected`) its workers fingerprint the files and do matching's
+    interrupt can say truthfully whether the scan was saved. With a `cluster` (see
+    `cluster.connected`) its workers fingerprint the files and do matching's
     partitioned steps instead of the local pool.
     """
     clock = time.perf_counter()
@@ -104,14 +101,14 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
                       tuple(sorted(tree.skipped)), new_ids, request_id, scan_id)
 
 
-def _read(jobs: list[Job], settings: Settings, cluster: Client | None,
+def _read(jobs: list[Job], settings: Settings, cluster: Cluster | None,
           report: Progress) -> Iterator[FileResult]:
     """The jobs' results: from the cluster's workers when there is a cluster, else the pool."""
     def reading(done: int, total: int) -> None:
         report("reading", done, total)
 
-    if cluster is not None:
-        return fingerprint_on(cluster, jobs, reading)
+    if cluster is not None and jobs:
+        return fingerprint_on(cluster.client(), jobs, reading)
     return fingerprint_all(jobs, settings.worker_count, reading)
 
 
@@ -123,7 +120,7 @@ def _stats(tree: Inventory, keyed: list[KeyedClone], clock: float) -> ScanStats:
 
 
 def _clones(tree: Inventory, file_hashes: str, settings_key: str, store: Store,
-            last: LastScan | None, settings: Settings, root: Path, cluster: Client | None
+            last: LastScan | None, settings: Settings, root: Path, cluster: Cluster | None
             ) -> tuple[list[KeyedClone], int | None]:
     """The previous scan's clones (and its id) when neither the files nor the settings
     changed; else detected afresh (and None), keeping the suggestions of clones untouched

@@ -210,3 +210,19 @@ def test_an_interrupted_cluster_scan_leaves_no_process_behind(tmp_path, stdlib_s
     while any(_alive(pid) for pid in started) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in started if _alive(pid)]
+
+
+def test_an_unchanged_rescan_starts_no_local_cluster(tmp_path):
+    """Nothing to fingerprint or match: the LocalCluster is never started."""
+    from engine.cluster import cluster_spec, connected
+    from engine.config import Settings
+    from engine.scan import scan
+
+    tree = tmp_path / "shop"
+    shutil.copytree(FIXTURES / "shop", tree)
+    db = tmp_path / "i.db"
+    first = scan([tree], Settings(), db)
+    with connected(cluster_spec("local", 1)) as cluster:
+        again = scan([tree], Settings(), db, cluster=cluster)
+        assert not cluster.started
+    assert again.clones == first.clones and again.stats.files_reused == first.stats.files
