@@ -23,7 +23,7 @@ import os
 import re
 import signal
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple
 
 from engine.exceptions import ClusterError, UsageError
 from engine.fingerprint import fingerprint_file
@@ -44,11 +44,11 @@ class Spread(NamedTuple):
     """Where matching's partitioned steps run: `run(function, payloads)` is each payload's
     result, in order; `parts` is how many partitions are worth making."""
 
-    run: Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]
+    run: Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]]
     parts: int
 
 
-def _in_process(function: Callable[[Any], Any], payloads: Sequence[Any]) -> list[Any]:
+def _in_process(function: Callable[[Any], Any], payloads: Iterable[Any]) -> list[Any]:
     return [function(payload) for payload in payloads]
 
 
@@ -64,18 +64,24 @@ def spread_on(cluster: Cluster | None) -> Spread:
         return IN_PROCESS
     client = cluster.client()
 
-    def run(function: Callable[[Any], Any], payloads: Sequence[Any]) -> list[Any]:
-        return _gathered(client, [client.submit(function, payload, pure=False)
-                                  for payload in payloads])
+    def run(function: Callable[[Any], Any], payloads: Iterable[Any]) -> list[Any]:
+        return _run_on(client, function, payloads)
 
     return Spread(run, _PARTS_PER_WORKER * _worker_count(client))
 
 
-def _gathered(client: Client, futures: list[Any]) -> list[Any]:
-    """The futures' results in order. The payload travels in each task, so a task whose
-    worker dies is run again on another."""
+def _run_on(client: Client, function: Callable[[Any], Any], payloads: Iterable[Any]
+            ) -> list[Any]:
+    """Each payload sent straight to a worker as it is made (`scatter`: neither this
+    process nor the scheduler keeps it) and `function` run there on it; the results in
+    order, each payload dropped from its worker once its task is done."""
+    futures = []
     try:
         with _failures_as_cluster_errors():
+            for payload in payloads:
+                [data] = client.scatter([payload], hash=False)
+                futures.append(client.submit(function, data, pure=False))
+                del data, payload
             return client.gather(futures)
     finally:
         client.cancel(futures)
@@ -85,11 +91,13 @@ def _gathered(client: Client, futures: list[Any]) -> list[Any]:
 def _failures_as_cluster_errors() -> Iterator[None]:
     """A cluster that cannot finish the work (a task whose workers keep dying, a lost
     scheduler) is a ClusterError; an error raised by the task itself passes as it is."""
+    from concurrent.futures import CancelledError
+
     from distributed import KilledWorker
 
     try:
         yield
-    except (KilledWorker, OSError, TimeoutError) as exc:
+    except (KilledWorker, CancelledError, OSError, TimeoutError) as exc:
         raise ClusterError(f"the Dask cluster lost the scan's work ({type(exc).__name__}: "
                            f"{exc}); the index keeps the previous scan") from exc
 
@@ -172,8 +180,9 @@ def _client_of(spec: ClusterSpec) -> Iterator[Client]:
         with _client(spec.address) as client:
             yield client
         return
+    # The scheduler's HTTP server on any free port: 8787 may be another cluster's.
     with LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR,
+                      dashboard_address=":0", silence_logs=logging.ERROR,
                       preload=[__name__]) as local, \
             Client(local, set_as_default=False) as client:
         yield client
@@ -219,6 +228,7 @@ def fingerprint_on(client: Client, jobs: list[Job],
         for future in as_completed(futures, loop=client.loop):
             with _failures_as_cluster_errors():
                 results = future.result()
+            future.release()  # its worker may drop the batch's results now
             for result in results:
                 _check_shared(result)
                 done += 1

@@ -202,9 +202,8 @@ _Run = tuple[int, int, int, bool]
 
 
 class Units(NamedTuple):
-    """What a run reads of each unit: the corpus' own columns, or those of some of its
-    blocks copied one after another (a partition's share, see `_partitions`). Indexes
-    are into these columns; `origin` maps them to corpus units (None: they are those)."""
+    """What a run reads of each unit: the corpus' own columns, or a partition's (see
+    `RunPartition`)."""
 
     renamed: Sequence[int]
     exact: Sequence[int]
@@ -215,16 +214,28 @@ class Units(NamedTuple):
     parent: Sequence[int]  # the corpus unit of the enclosing statement, -1 at the top
     parent_key: Sequence[int]  # its renamed hash
     cumulative: tuple[Sequence[int], Sequence[int], Sequence[int]]  # see `_cumulative`
-    origin: Sequence[int] | None
 
 
 class RunPartition(NamedTuple):
-    """One partition of the seed buckets (by renamed hash), with the blocks they lie in:
-    all a worker needs to find their runs (see `partition_runs`)."""
+    """One partition of the seed buckets (by renamed hash), with the whole blocks they lie
+    in copied one after another in compact columns: all a worker needs to find their runs
+    (see `partition_runs`). Indexes are into these columns; `origin` maps them to corpus
+    units."""
 
-    units: Units
-    buckets: list[list[int]]
-    repeated: set[int]
+    renamed: np.ndarray
+    exact: np.ndarray
+    noise: np.ndarray
+    block_first: np.ndarray
+    block_end: np.ndarray
+    parent: np.ndarray
+    parent_key: np.ndarray
+    lines: np.ndarray
+    tokens: np.ndarray
+    plain: np.ndarray  # bare statements, see `_cumulative`
+    origin: np.ndarray
+    members: np.ndarray  # the buckets' units one after another,
+    bucket_ends: np.ndarray  # each bucket's end in `members`
+    repeated: np.ndarray
     min_lines: int
     min_tokens: int
 
@@ -238,18 +249,25 @@ def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
     units = _corpus_units(corpus, cumulative)
     if spread.parts == 1 or seed_files is not None:
         return _runs(units, buckets, repeated, min_lines, min_tokens, seed_files)
-    payloads = _partitions(corpus, units, list(buckets), repeated, spread.parts,
-                           min_lines, min_tokens)
+    payloads = _partitions(units, list(buckets), repeated, spread.parts, min_lines, min_tokens)
     return [run for runs in spread.run(partition_runs, payloads) for run in runs]
 
 
 def partition_runs(part: RunPartition) -> list[_Run]:
     """The runs seeded from one partition's buckets, in corpus units (a task on a worker)."""
-    units = Units(*(column.tolist() for column in part.units[:-2]),
-                  tuple(c.tolist() for c in part.units.cumulative), None)
-    origin = part.units.origin
+    def column(values: np.ndarray, code: str) -> array[int]:
+        return array(code, values.astype(code).tobytes())
+
+    cumulative = tuple(array("q", accumulate(values.tolist(), initial=0))
+                       for values in (part.lines, part.tokens, part.plain))
+    units = Units(column(part.renamed, "Q"), column(part.exact, "Q"), column(part.noise, "b"),
+                  (), column(part.block_first, "i"), column(part.block_end, "i"),
+                  column(part.parent, "i"), column(part.parent_key, "Q"), cumulative)
+    buckets = (part.members[start:end].tolist() for start, end in
+               zip([0, *part.bucket_ends[:-1].tolist()], part.bucket_ends.tolist()))
+    origin = part.origin
     return [(int(origin[a]), int(origin[b]), length, exact_only)
-            for a, b, length, exact_only in _runs(units, part.buckets, part.repeated,
+            for a, b, length, exact_only in _runs(units, buckets, set(part.repeated.tolist()),
                                                    part.min_lines, part.min_tokens, None)]
 
 
@@ -313,39 +331,39 @@ def _corpus_units(corpus: Corpus, cumulative: tuple[array[int], array[int], arra
     parent_key = np.asarray(corpus.renamed)[np.asarray(corpus.block_parent)]  # -1: unread
     return Units(corpus.renamed, corpus.exact, corpus.noise, corpus.file_of, corpus.block_first,
                  corpus.block_end, corpus.block_parent, array("Q", parent_key.tobytes()),
-                 cumulative, None)
+                 cumulative)
 
 
-def _partitions(corpus: Corpus, units: Units, buckets: list[list[int]], repeated: set[int],
-                parts: int, min_lines: int, min_tokens: int) -> list[RunPartition]:
+def _partitions(units: Units, buckets: list[list[int]], repeated: set[int], parts: int,
+                min_lines: int, min_tokens: int) -> Iterator[RunPartition]:
     """The buckets in `parts` partitions by renamed hash, each with the whole blocks its
-    units lie in (a run never leaves its block) copied one after another."""
+    units lie in (a run never leaves its block) copied one after another; made one at a
+    time, as they are sent."""
     import numpy as np
     renamed = units.renamed
     shares: list[list[list[int]]] = [[] for _ in range(parts)]
     for members in buckets:
         shares[renamed[members[0]] % parts].append(members)
-    columns = [np.asarray(column) for column in units[:8]]
-    lines, tokens, plain = (np.diff(np.asarray(c)) for c in units.cumulative)
+    keys, exact, noise, block_first, block_end, parent, parent_key = (
+        np.asarray(column) for column in (units.renamed, units.exact, units.noise,
+                                          units.block_first, units.block_end, units.parent,
+                                          units.parent_key))
+    lines, tokens, plain = (np.diff(np.asarray(c)).astype(np.int32) for c in units.cumulative)
     wanted = np.fromiter(repeated, dtype=np.uint64, count=len(repeated))
-    payloads = []
     for share in filter(None, shares):
         members = np.fromiter(chain.from_iterable(share), dtype=np.int64)
-        firsts = np.unique(columns[4][members])
-        sizes = columns[5][firsts] - firsts
+        firsts = np.unique(block_first[members])
+        sizes = block_end[firsts] - firsts
         offsets = np.r_[0, np.cumsum(sizes)[:-1]]
         origin = np.arange(sizes.sum()) - np.repeat(offsets - firsts, sizes)
-        local = offsets[np.searchsorted(firsts, columns[4][members])] \
-            + members - columns[4][members]
-        local_buckets = np.split(local, np.cumsum([len(m) for m in share])[:-1])
-        first, end = np.repeat(offsets, sizes), np.repeat(offsets + sizes, sizes)
-        taken = [c[origin] for c in columns[:4]] + [first, end] + [c[origin] for c in columns[6:]]
-        share_units = Units(*taken, tuple(np.r_[0, np.cumsum(c[origin])] for c in
-                                          (lines, tokens, plain)), origin)
-        payloads.append(RunPartition(share_units, [b.tolist() for b in local_buckets],
-                                     set(np.intersect1d(wanted, taken[0]).tolist()),
-                                     min_lines, min_tokens))
-    return payloads
+        local = offsets[np.searchsorted(firsts, block_first[members])] \
+            + members - block_first[members]
+        yield RunPartition(
+            keys[origin], exact[origin], noise[origin], np.repeat(offsets, sizes),
+            np.repeat(offsets + sizes, sizes), parent[origin], parent_key[origin],
+            lines[origin], tokens[origin], plain[origin], origin, local,
+            np.cumsum([len(m) for m in share]), np.intersect1d(wanted, keys[origin]),
+            min_lines, min_tokens)
 
 
 def _size_class(exact: Sequence[int], min_lines: int, min_tokens: int,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import chain, combinations
-from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Sequence
 
 from rapidfuzz.distance import LCSseq
 
@@ -371,14 +371,16 @@ def _scores(pairs: list[tuple[NearIndex, NearIndex]], codes: Callable[[NearIndex
             spread: Spread) -> list[float]:
     """Each pair's similarity — the costly step — in `spread.parts` runs of pairs."""
     size = max(1, -(-len(pairs) // spread.parts))
-    payloads = []
-    for start in range(0, len(pairs), size):
-        where: dict[NearIndex, int] = {}
-        for unit in chain.from_iterable(pairs[start:start + size]):
-            where.setdefault(unit, len(where))
-        payloads.append(PairTexts([codes(unit) for unit in where],
-                                  [(where[x], where[y]) for x, y in pairs[start:start + size]]))
-    return [score for scores in spread.run(pair_similarities, payloads) for score in scores]
+
+    def payloads() -> Iterator[PairTexts]:  # made one at a time, as they are sent
+        for start in range(0, len(pairs), size):
+            where: dict[NearIndex, int] = {}
+            for unit in chain.from_iterable(pairs[start:start + size]):
+                where.setdefault(unit, len(where))
+            yield PairTexts([codes(unit) for unit in where],
+                            [(where[x], where[y]) for x, y in pairs[start:start + size]])
+
+    return [score for scores in spread.run(pair_similarities, payloads()) for score in scores]
 
 
 def _twins(renamed: np.ndarray, sized: np.ndarray, eligible: np.ndarray

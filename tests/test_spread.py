@@ -48,6 +48,7 @@ class Recording:
         self.spread = Spread(self.run, parts)
 
     def run(self, function, payloads):
+        payloads = list(payloads)
         self.calls[function.__name__] = self.calls.get(function.__name__, 0) + len(payloads)
         return IN_PROCESS.run(function, payloads)
 
