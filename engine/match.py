@@ -6,7 +6,8 @@ The algorithm, in the manner of a classic line matcher but over statements:
 2. For each pair of units in a bucket, extend the match backwards and forwards
    over neighbouring units of the same block while their renamed hashes agree.
    A run never leaves its block, so it covers whole statements of one body,
-   or whole functions and classes side by side.
+   or whole functions and classes side by side. Only the run's first seed pair
+   makes it, so each run is made once even when the buckets are partitioned.
 3. Trim noise off both ends and keep the run when its weighted size reaches
    `min_lines` and `min_tokens`.
 4. All runs with the same sequence of renamed hashes are copies of each other:
@@ -278,7 +279,6 @@ def _runs(units: Units, buckets: Iterable[list[int]], repeated: set[int], min_li
     first_of, end_of, parent_of = units.block_first, units.block_end, units.parent
     parent_key = units.parent_key
     size_class = _size_class(units.exact, min_lines, min_tokens, units.cumulative)
-    seen: set[tuple[int, int]] = set()
     runs: list[_Run] = []
     for members in buckets:
         for i, a in enumerate(members):
@@ -301,9 +301,8 @@ def _runs(units: Units, buckets: Iterable[list[int]], repeated: set[int], min_li
                         and renamed[start_a - 1] == renamed[start_b - 1]:
                     start_a -= 1
                     start_b -= 1
-                if (start_a, start_b) in seen:
-                    continue
-                seen.add((start_a, start_b))
+                if any(not noise[u] and renamed[u] in repeated for u in range(start_a, a - 1)):
+                    continue  # a seed pair earlier in the run finds it (in any partition)
                 end_a, end_b = a + 1, b + 1
                 ceiling_a, ceiling_b = end_of[a], end_of[b]
                 while end_a < ceiling_a and end_b < ceiling_b and renamed[end_a] == renamed[end_b]:
