@@ -226,3 +226,25 @@ def test_an_unchanged_rescan_starts_no_local_cluster(tmp_path):
         again = scan([tree], Settings(), db, cluster=cluster)
         assert not cluster.started
     assert again.clones == first.clones and again.stats.files_reused == first.stats.files
+
+
+def test_a_worker_lost_during_matching_is_a_cluster_error(scheduler):
+    """A partition lives on one worker only: its worker killed while the partition's task
+    runs, the step fails as a ClusterError (exit 2) instead of hanging or passing."""
+    from engine.cluster import cluster_spec, connected, spread_on
+    from engine.exceptions import ClusterError
+
+    with connected(cluster_spec(scheduler, None)) as cluster:
+        client = cluster.client()
+
+        def payloads():
+            yield 3  # time.sleep(3) on a worker
+            [address] = {address for addresses in client.who_has().values()
+                         for address in addresses}
+            os.kill(client.run(os.getpid, workers=[address])[address], signal.SIGKILL)
+
+        started = time.monotonic()
+        with pytest.raises(ClusterError, match="the index keeps the previous scan"):
+            spread_on(cluster).run(time.sleep, payloads())
+        assert time.monotonic() - started < 30
+        client.wait_for_workers(2, timeout=30)  # the nanny brings the worker back
