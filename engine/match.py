@@ -209,7 +209,7 @@ class Units(NamedTuple):
     renamed: Sequence[int]
     exact: Sequence[int]
     noise: Sequence[int]
-    file_of: Sequence[int]
+    file_of: Sequence[int]  # read with seed files only (none in a partition)
     block_first: Sequence[int]
     block_end: Sequence[int]
     parent: Sequence[int]  # the corpus unit of the enclosing statement, -1 at the top
@@ -234,7 +234,7 @@ class RunPartition(NamedTuple):
     tokens: np.ndarray
     plain: np.ndarray  # bare statements, see `_cumulative`
     origin: np.ndarray
-    members: np.ndarray  # the buckets' units one after another,
+    members: np.ndarray  # the buckets' units one after another
     bucket_ends: np.ndarray  # each bucket's end in `members`
     repeated: np.ndarray
     min_lines: int
