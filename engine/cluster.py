@@ -23,7 +23,7 @@ import os
 import re
 import signal
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Protocol
 
 from engine.exceptions import ClusterError, UsageError
 from engine.fingerprint import fingerprint_file
@@ -40,12 +40,20 @@ _ADDRESS = re.compile(r"tcp://[A-Za-z0-9.\-]+:[0-9]{1,5}|tcp://\[[0-9A-Fa-f:]+\]
 _MAX_BATCH = 32
 
 
+class Task(Protocol):
+    """Work sent off: its result when done."""
+
+    def result(self) -> Any: ...
+
+
 class Spread(NamedTuple):
     """Where matching's partitioned steps run: `run(function, payloads)` is each payload's
-    result, in order; `parts` is how many partitions are worth making."""
+    result, in order; `parts` is how many partitions are worth making. `submit(function,
+    payload)` sends one job off at once (None: the caller's own pool, if any)."""
 
     run: Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]]
     parts: int
+    submit: Callable[[Callable[[Any], Any], Any], Task] | None = None
 
 
 def _in_process(function: Callable[[Any], Any], payloads: Iterable[Any]) -> list[Any]:
@@ -67,7 +75,28 @@ def spread_on(cluster: Cluster | None) -> Spread:
     def run(function: Callable[[Any], Any], payloads: Iterable[Any]) -> list[Any]:
         return _run_on(client, function, payloads)
 
-    return Spread(run, _PARTS_PER_WORKER * _worker_count(client))
+    def submit(function: Callable[[Any], Any], payload: Any) -> Task:
+        return _ClusterTask(client.submit(function, payload, pure=False))
+
+    return Spread(run, _PARTS_PER_WORKER * _worker_count(client), submit)
+
+
+class _ClusterTask:
+    """A job on the cluster, its payload in the task (small: run again elsewhere if its
+    worker dies). Its result is fetched once and kept: each fetch is a round trip."""
+
+    _NOT_YET = object()
+
+    def __init__(self, future: Any) -> None:
+        self._future = future
+        self._result = self._NOT_YET
+
+    def result(self) -> Any:
+        if self._result is self._NOT_YET:
+            with _failures_as_cluster_errors():
+                self._result = self._future.result()
+            self._future.release()
+        return self._result
 
 
 def _run_on(client: Client, function: Callable[[Any], Any], payloads: Iterable[Any]

@@ -8,9 +8,9 @@ import threading
 from collections import defaultdict
 from collections.abc import Mapping, Set
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
-from engine.cluster import IN_PROCESS, Spread
+from engine.cluster import IN_PROCESS, Spread, Task
 from engine.config import Settings
 from engine.match import Corpus, clone_groups, fragments_of, group_size
 from engine.near import Taken, near_groups
@@ -21,7 +21,7 @@ from engine.sources import FragmentTexts
 from engine.suggest import code_tokens, suggestion
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
     import numpy as np
 
@@ -69,8 +69,10 @@ def detect(corpus: Corpus, settings: Settings, root: Path,
     # Many clones (exact and renamed ones at least _POOL_MIN_CLONES // 2): their
     # suggestions are written by worker processes while this one looks for the
     # near-miss copies.
+    # On a cluster, its workers write them.
     use_pool = settings.worker_count > 1 and len(pending) >= _POOL_MIN_CLONES // 2
-    with _Advisor(root, settings.worker_count if use_pool else 1, previous or {}) as advisor:
+    with _Advisor(root, settings.worker_count if use_pool else 1, previous or {},
+                  spread.submit) as advisor:
         advisor.add(pending)
         near = []
         for group in near_groups(corpus, settings.min_lines, settings.min_tokens,
@@ -111,18 +113,21 @@ def _folded(pending: list[_Pending], near: list[_Pending]) -> set[int]:
 
 
 class _Advisor:
-    """Collects clones and writes their suggestions, in a process pool when given workers."""
+    """Collects clones and writes their suggestions: through `submit` when given (a
+    cluster's), else in a process pool when given workers, else here."""
 
     _CHUNK = 64
 
-    def __init__(self, root: Path, workers: int, previous: Mapping[str, Clone]) -> None:
+    def __init__(self, root: Path, workers: int, previous: Mapping[str, Clone],
+                 submit: Callable[[Callable[[Any], Any], Any], Task] | None = None) -> None:
         self.root = root
         self.previous = previous
         self.items: list[_Pending] = []
-        self.advice: dict[int, tuple[str, float, bool] | Future] = {}
+        self.advice: dict[int, tuple[str, float, bool] | tuple[Task, int]] = {}
         self.dropped: set[int] = set()
         self.pool: ProcessPoolExecutor | None = None
-        if workers > 1:
+        self.submit = submit
+        if submit is None and workers > 1:
             import multiprocessing  # with concurrent.futures: only for a pool
             from concurrent.futures import ProcessPoolExecutor
 
@@ -130,6 +135,7 @@ class _Advisor:
             context = multiprocessing.get_context(
                 "fork" if threading.active_count() == 1 else "forkserver")
             self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=gc.disable)
+            self.submit = self.pool.submit
 
     def __enter__(self) -> _Advisor:
         return self
@@ -150,16 +156,16 @@ class _Advisor:
                 self.advice[index] = (old.suggestion, old.similarity, True)
             else:
                 todo.append(index)
-        if self.pool is None:
+        if self.submit is None:
             self.advice.update(zip(todo, _advise((self.root, [self.items[i] for i in todo]))))
             return
         # Clones of one file in one batch: a worker reads each file once per batch.
         todo.sort(key=lambda index: self.items[index].fragments[0].path)
         for start in range(0, len(todo), self._CHUNK):
             chunk = todo[start:start + self._CHUNK]
-            future = self.pool.submit(_advise, (self.root, [self.items[i] for i in chunk]))
+            task = self.submit(_advise, (self.root, [self.items[i] for i in chunk]))
             for position, index in enumerate(chunk):
-                self.advice[index] = (future, position)  # type: ignore[assignment]
+                self.advice[index] = (task, position)
 
     def drop(self, indexes: set[int]) -> None:
         """Leave out clones added before (by their order of adding)."""
@@ -172,9 +178,9 @@ class _Advisor:
             if index in self.dropped:
                 continue
             advice = self.advice[index]
-            if not isinstance(advice[0], str):  # a Future: the pool is writing it
-                future, position = advice
-                advice = future.result()[position]
+            if not isinstance(advice[0], str):  # a Task: the pool or cluster is writing it
+                task, position = advice
+                advice = task.result()[position]
             text, similarity, kept = advice
             if not kept:
                 continue
