@@ -52,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="fingerprint new and changed files, and match, on a Dask "
                           "cluster: 'local' starts one of worker processes on this machine when there is work "
                           "(closed at the end), an address joins a running scheduler whose "
-                          "workers see the scanned paths; the index and suggestions stay in "
-                          "this process; the same report as without it (needs: pip install "
+                          "workers see the scanned paths; the index stays in this process; "
+                          "the same report as without it (needs: pip install "
                           "'codebot[cluster]')")
     cmd.add_argument("--workers", type=int, metavar="N",
                      help="worker processes of --cluster local, one thread each "
