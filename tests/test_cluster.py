@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from pathlib import Path
 
@@ -248,3 +249,92 @@ def test_a_worker_lost_during_matching_is_a_cluster_error(scheduler):
             spread_on(cluster).run(time.sleep, payloads())
         assert time.monotonic() - started < 30
         client.wait_for_workers(2, timeout=30)  # the nanny brings the worker back
+
+
+# In a process of its own: a LocalCluster of two worker processes (each under a nanny),
+# and a scan of argv[1] into the index argv[2] on it whose progress callback SIGKILLs a
+# worker that is running a fingerprinting task as the first file comes back. Prints
+# "killed PID" once the worker is killed, and writes the report and the facts to argv[3].
+_SCAN_KILLING_A_WORKER = """\
+import json, logging, os, signal, sys
+from pathlib import Path
+from distributed import Client, LocalCluster
+from engine.cluster import cluster_spec, connected
+from engine.config import load_settings
+from engine.report import to_dict
+from engine.scan import scan
+
+tree, db, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+logging.getLogger("distributed").setLevel(logging.CRITICAL)  # the lost worker's warnings
+with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                  silence_logs=logging.CRITICAL) as cluster, \\
+        Client(cluster, set_as_default=False) as client:
+    workers = client.run(os.getpid)  # address -> pid of each worker process
+    killed = {}
+
+    def progress(phase, done, total):
+        if phase != "reading" or killed:
+            return
+        busy = {address: len(keys) for address, keys in client.processing().items() if keys}
+        victim = max(busy, key=busy.get) if busy else min(workers)
+        os.kill(workers[victim], signal.SIGKILL)
+        killed.update(pid=workers[victim], done=done, total=total,
+                      running=busy.get(victim, 0))
+        print("killed", workers[victim], flush=True)
+
+    with connected(cluster_spec(cluster.scheduler_address, None)) as on_cluster:
+        result = scan([tree], load_settings(tree, {}), db, progress=progress,
+                      cluster=on_cluster)
+    client.wait_for_workers(2, timeout=30)  # the nanny started a new worker process
+    after = client.run(os.getpid)
+    out.write_text(json.dumps({"killed": killed, "workers": list(workers.values()),
+                               "workers_after": list(after.values()),
+                               "report": to_dict(result)}))
+"""
+
+
+@pytest.mark.faults
+def test_a_worker_killed_mid_scan_is_replaced_and_the_report_is_the_local_one(
+        tmp_path, stdlib_sample):
+    """A worker process SIGKILLed while it fingerprints, with most files still to come
+    back: Dask runs its tasks again on the other worker (a task is given up only after it
+    has killed `distributed.scheduler.allowed-failures` workers, 3 by default), its nanny
+    starts a new worker, and the scan completes with the local scan's report. No process
+    of the cluster outlives the scan."""
+    out, stderr = tmp_path / "outcome.json", tmp_path / "stderr"
+    with open(stderr, "w") as errors:
+        helper = subprocess.Popen(
+            [sys.executable, "-c", _SCAN_KILLING_A_WORKER, str(stdlib_sample),
+             str(tmp_path / "cluster.db"), str(out)],
+            stdout=subprocess.PIPE, stderr=errors, text=True, start_new_session=True)
+    # Bounded in time: the whole process group is killed if it takes more than 2 minutes.
+    watchdog = threading.Timer(120, os.killpg, (helper.pid, signal.SIGKILL))
+    watchdog.start()
+    try:
+        said = helper.stdout.readline()
+        started = _descendants(helper.pid)  # the workers, the new one perhaps, helpers
+        helper.stdout.read()
+        helper.wait()
+    finally:
+        watchdog.cancel()
+        if helper.poll() is None:
+            os.killpg(helper.pid, signal.SIGKILL)
+            helper.wait()
+    assert helper.returncode == 0, stderr.read_text()[-3000:]
+    outcome = json.loads(out.read_text())
+    killed = outcome["killed"]
+    assert said.split() == ["killed", str(killed["pid"])]
+    # Mid-scan, not after: the worker was running a task, and few files were back.
+    assert killed["running"] >= 1
+    assert killed["done"] < killed["total"] / 2 and killed["total"] >= STDLIB_FILES - 5
+    assert killed["pid"] in outcome["workers"]
+    assert killed["pid"] not in outcome["workers_after"] and len(outcome["workers_after"]) == 2
+    report = outcome["report"]
+    report.pop("request_id", None)
+    report["stats"].pop("duration_s")
+    assert report == _report(stdlib_sample, tmp_path / "local.db")
+    leftover = started | set(outcome["workers"]) | set(outcome["workers_after"])
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in leftover) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in leftover if _alive(pid)]
