@@ -14,9 +14,10 @@ copies 2..n renamed and edited. For each size, ``--runs`` times, alternating:
   client), of the largest other process (a pool or cluster worker, the nanny's
   process), and of the whole tree summed; whether the two reports hold the same clone
   set (the JSON without ``request_id`` and ``stats.duration_s``).
-* one in-process ``engine.scan.scan`` on the local pool, its phases timed by the progress
-  callback: reading (discovery, reading and fingerprinting: wall and CPU of this process
-  and its pool), matching and storing (wall), and the index's size on disk.
+* one in-process ``engine.scan.scan`` on a LocalCluster, its phases timed by the progress
+  callback: reading (discovery, reading and fingerprinting), matching and storing, each
+  wall and the client's CPU; the workers' compute seconds per kind of task (Dask's task
+  stream); and the index's size on disk.
 
 Medians over the runs; the ratio cluster wall / local wall. ``benchmarks.report.
 render_cluster_scaling`` turns the result into a table and a worked estimate for 250
@@ -158,17 +159,22 @@ def ratio(cluster: float | None, local: float | None) -> float | None:
     return cluster / local if cluster is not None and local else None
 
 
-def stage_times(root: Path, db: Path, workers: int) -> dict[str, float]:
-    """A cold in-process scan on the local pool, timed at the phase boundaries its progress
-    callback gives: reading (wall, and CPU of this process and its pool), matching, storing."""
+def stage_times(root: Path, db: Path, workers: int) -> dict[str, Any]:
+    """A cold in-process scan on a LocalCluster of ``workers``, timed at the phase
+    boundaries its progress callback gives (reading, matching, storing: wall, and CPU of
+    this process, the client, whose LocalCluster scheduler runs in it too), with the
+    compute seconds the workers spent on each kind of task (Dask's task stream: the
+    fingerprint batches, the matching partitions, the suggestion batches)."""
+    from distributed import get_task_stream
+
+    from engine.cluster import cluster_spec, connected
     from engine.config import load_settings
     from engine.scan import scan
 
     marks: dict[str, tuple[float, float]] = {}
 
     def clocks() -> tuple[float, float]:
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return time.perf_counter(), time.process_time() + children.ru_utime + children.ru_stime
+        return time.perf_counter(), time.process_time()
 
     def progress(phase: str, done: int, total: int) -> None:
         key = f"{phase}:{'end' if done == total and total else 'start'}"
@@ -177,18 +183,34 @@ def stage_times(root: Path, db: Path, workers: int) -> dict[str, float]:
 
     fresh_index(db)
     settings = load_settings(root, {"jobs": workers})
-    start = clocks()
-    scan([root], settings, db, progress=progress)
-    end = clocks()
+    with connected(cluster_spec("local", workers)) as cluster:
+        client = cluster.client()  # started before the clock: start-up is not a phase
+        start = clocks()
+        with get_task_stream(client) as stream:
+            scan([root], settings, db, progress=progress, cluster=cluster)
+        end = clocks()
     reading_end = marks.get("matching:start", end)
     return {
         "reading_s": reading_end[0] - start[0],
-        "reading_cpu_s": reading_end[1] - start[1],
+        "reading_client_cpu_s": reading_end[1] - start[1],
         "matching_s": marks["matching:end"][0] - marks["matching:start"][0],
+        "matching_client_cpu_s": marks["matching:end"][1] - marks["matching:start"][1],
         "storing_s": marks["storing:end"][0] - marks["storing:start"][0],
         "total_s": end[0] - start[0],
+        "worker_compute_s": task_seconds(stream.data),
         "index_mib": sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 2 ** 20,
     }
+
+
+def task_seconds(stream: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Compute seconds per kind of task (the key's name before its first '-')."""
+    seconds: dict[str, float] = {}
+    for task in stream:
+        name = str(task["key"]).split("-")[0]
+        spent = sum(part["stop"] - part["start"] for part in task["startstops"]
+                    if part["action"] == "compute")
+        seconds[name] = seconds.get(name, 0.0) + spent
+    return {name: round(value, 3) for name, value in sorted(seconds.items())}
 
 
 def measure_size(root: Path, work: Path, runs: int, workers: int) -> dict[str, Any]:

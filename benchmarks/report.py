@@ -198,52 +198,69 @@ def _scaling_targets(data: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def cluster_estimate(data: Mapping[str, Any], lines: float = 250e6, cores: int = 64,
-                     machine_cores: int = 16) -> dict[str, Any]:
-    """A worked estimate for a tree of ``lines`` code lines on ``cores`` cores, from the
-    measured sizes of ``benchmarks.cluster_scaling``: fingerprinting scaled by its CPU per
-    kLOC and spread over the cores; matching (on one client) grown as it grew between the
-    smallest and the largest size measured; the client's index writes by storing time per
-    file; the index (the fingerprints a distributed match would shuffle) and the client's
-    memory by their size per kLOC."""
+# Kinds of cluster task (`benchmarks.cluster_scaling.task_seconds`) by the work they do.
+_TASK_KINDS = {"fingerprint_batch": "fingerprinting", "partition_runs": "matching",
+               "bucket_pairs": "matching", "pair_similarities": "matching",
+               "_advise": "suggestions"}
+
+
+def _growth(sizes: Sequence[Mapping[str, Any]], cost: Callable[[Mapping[str, Any]], float]
+            ) -> float:
+    """The exponent k of cost ∝ lines^k between the smallest and largest size (1: linear,
+    when one size only or a cost of nothing)."""
     import math
 
-    sizes = [s for s in data["sizes"] if s.get("code_lines") and s.get("stages")]
+    first, last = sizes[0], sizes[-1]
+    span = last["code_lines"] / first["code_lines"]
+    if span <= 1 or cost(first) <= 0 or cost(last) <= 0:
+        return 1.0
+    return math.log(cost(last) / cost(first)) / math.log(span)
+
+
+def _worker_seconds(size: Mapping[str, Any], kind: str) -> float:
+    return sum(seconds for name, seconds in size["stages"]["worker_compute_s"].items()
+               if _TASK_KINDS.get(name) == kind)
+
+
+def cluster_estimate(data: Mapping[str, Any], lines: float = 250e6, cores: int = 64,
+                     machine_cores: int = 16) -> dict[str, Any]:
+    """A worked estimate for a tree of ``lines`` code lines on ``cores`` worker cores, from
+    the measured sizes of ``benchmarks.cluster_scaling``: each kind of worker task and the
+    client's own CPU grown as they grew between the smallest and largest size measured
+    (time ∝ lines^k), the workers' share spread over the cores; the client's index writes
+    by storing time per file; the index and the client's memory by their size per line."""
+    import math
+
+    sizes = [s for s in data["sizes"] if s.get("code_lines") and
+             (s.get("stages") or {}).get("worker_compute_s") is not None]
     if not sizes:
         return {}
-    first, last = sizes[0], sizes[-1]
-    kloc = last["code_lines"] / 1000
-    stages = last["stages"]
-    growth = [s["stages"]["matching_s"] / first["stages"]["matching_s"]
-              if first["stages"]["matching_s"] else None for s in sizes]
-    span = last["code_lines"] / first["code_lines"]
-    if len(sizes) > 1 and span > 1 and first["stages"]["matching_s"] and stages["matching_s"]:
-        exponent = math.log(stages["matching_s"] / first["stages"]["matching_s"]) / math.log(span)
-    else:
-        exponent = 1.0  # one size: assume linear
+    last = sizes[-1]
     scale = lines / last["code_lines"]
     files = last["files_scanned"] * scale
-    fingerprint_cpu = stages["reading_cpu_s"] / kloc * lines / 1000
-    client_peak = (last.get("cluster") or {}).get("client_peak_mib")
-    estimate = {
+    workers = {}
+    for kind in ("fingerprinting", "matching", "suggestions"):
+        exponent = _growth(sizes, lambda size: _worker_seconds(size, kind))
+        workers[kind] = (_worker_seconds(last, kind) * scale ** exponent, exponent)
+    client_exponent = _growth(sizes, lambda size: size["stages"]["matching_client_cpu_s"])
+    stages = last["stages"]
+    client_s = (stages["reading_client_cpu_s"] * scale
+                + stages["matching_client_cpu_s"] * scale ** client_exponent)
+    storing_s = stages["storing_s"] / max(1, last["files_scanned"]) * files
+    peak = (last.get("cluster") or {}).get("client_peak_mib")
+    worker_wall = sum(seconds for seconds, _ in workers.values()) / cores
+    parts = {"the workers' share": worker_wall, "the client's own work": client_s + storing_s}
+    return {
         "lines": lines, "cores": cores, "machine_cores": machine_cores,
         "machines": math.ceil(cores / machine_cores), "files": files,
         "measured_factor": last["factor"], "measured_lines": last["code_lines"],
-        "fingerprint_cpu_s_per_kloc": stages["reading_cpu_s"] / kloc,
-        "fingerprint_cpu_s": fingerprint_cpu, "fingerprint_wall_s": fingerprint_cpu / cores,
-        "matching_growth": growth, "matching_exponent": exponent,
-        "matching_s": stages["matching_s"] * scale ** exponent,
-        "storing_s_per_file": stages["storing_s"] / max(1, last["files_scanned"]),
-        "storing_s": stages["storing_s"] / max(1, last["files_scanned"]) * files,
-        "index_gib": stages["index_mib"] * scale / 1024,
-        "client_gib": client_peak * scale / 1024 if client_peak else None,
+        "sizes": [s["factor"] for s in sizes], "workers": workers,
+        "worker_wall_s": worker_wall, "client_s": client_s, "client_exponent": client_exponent,
+        "storing_s": storing_s, "index_gib": stages["index_mib"] * scale / 1024,
+        "client_gib": peak * scale / 1024 if peak else None,
         "largest_class": last.get("largest_class"),
+        "bound": max(parts, key=parts.get), "total_s": max(parts.values()),
     }
-    parts = {"fingerprinting": estimate["fingerprint_wall_s"], "matching": estimate["matching_s"],
-             "index writes": estimate["storing_s"]}
-    estimate["bound"] = max(parts, key=parts.get)
-    estimate["total_s"] = sum(parts.values())
-    return estimate
 
 
 def _hours(seconds: float) -> str:
@@ -278,19 +295,21 @@ def render_cluster_scaling(data: Mapping[str, Any]) -> str:
             f"| {_fmt(cluster['largest_other_mib'], 0)} | {_fmt(size['ratio_wall'])} "
             f"| {'yes' if size['identical'] else '**no**'}"
             f"{'; failed: ' + failed[0][:60] if failed else ''} |")
-    lines += ["", "In one process on the local pool (phase boundaries from the scan's progress):",
-              "", "| Size | Files | Reading s | Reading CPU s per kLOC | Matching s | Storing s "
-              "| Storing ms per file | Index MiB |", "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "One scan in-process on the LocalCluster (phases from the scan's progress; "
+              "worker seconds from Dask's task stream; the client's CPU includes the "
+              "LocalCluster's scheduler, which runs in it):", "",
+              "| Size | Files | Reading s | Matching s | Storing s | Client CPU s reading "
+              "/ matching | Worker s fingerprinting / matching / suggestions | Index MiB |",
+              "|---|---|---|---|---|---|---|---|"]
     for size in data["sizes"]:
         stages = size["stages"]
-        kloc = (size["code_lines"] or 0) / 1000
-        per_kloc = stages["reading_cpu_s"] / kloc if kloc else None
-        per_file = 1000 * stages["storing_s"] / size["files_scanned"] \
-            if size.get("files_scanned") else None
+        spent = " / ".join(_fmt(_worker_seconds(size, kind))
+                           for kind in ("fingerprinting", "matching", "suggestions"))
         lines.append(f"| {size['factor']}x | {size.get('files_scanned') or 0:,} "
-                     f"| {_fmt(stages['reading_s'])} | {_fmt(per_kloc, 3)} "
-                     f"| {_fmt(stages['matching_s'])} | {_fmt(stages['storing_s'])} "
-                     f"| {_fmt(per_file)} | {_fmt(stages['index_mib'], 0)} |")
+                     f"| {_fmt(stages['reading_s'])} | {_fmt(stages['matching_s'])} "
+                     f"| {_fmt(stages['storing_s'])} | {_fmt(stages['reading_client_cpu_s'])} / "
+                     f"{_fmt(stages['matching_client_cpu_s'])} | {spent} "
+                     f"| {_fmt(stages['index_mib'], 0)} |")
     estimate = cluster_estimate(data)
     if estimate:
         lines += ["", _estimate_text(estimate)]
@@ -299,29 +318,27 @@ def render_cluster_scaling(data: Mapping[str, Any]) -> str:
 
 def _estimate_text(e: Mapping[str, Any]) -> str:
     """The worked estimate as a paragraph, every figure derived from the measured data."""
-    growth = " → ".join(f"{g:.1f}x" for g in e["matching_growth"] if g is not None)
-    client = (f"; the client's peak grows to about {e['client_gib']:,.0f} GiB"
-              if e["client_gib"] is not None else "")
-    matching = (f"Matching grew {growth} over the sizes measured (time ∝ lines^"
-                f"{e['matching_exponent']:.2f})" if len(e["matching_growth"]) > 1 else
-                "Matching was measured at one size only, so its growth is assumed linear")
+    grown = ", ".join(f"{kind} {_hours(seconds / e['cores'])} (∝ lines^{k:.2f})"
+                      for kind, (seconds, k) in e["workers"].items())
+    memory = (f" Its peak memory grows with the corpus it holds (the index's columns, "
+              f"loaded): about {e['client_gib']:,.0f} GiB at this size, scaled by lines from "
+              f"the {e['measured_factor']}x client." if e["client_gib"] is not None else "")
     return (
-        f"**Estimate for {e['lines'] / 1e6:,.0f} M lines on {e['cores']} cores** "
-        f"({e['machines']} machine{'s' if e['machines'] != 1 else ''} of "
-        f"{e['machine_cores']} cores), scaled from the {e['measured_factor']}x tree "
-        f"({e['measured_lines']:,} lines): fingerprinting costs "
-        f"{e['fingerprint_cpu_s_per_kloc']:.3f} CPU s per kLOC, so "
-        f"{e['fingerprint_cpu_s'] / 3600:,.1f} CPU hours, {_hours(e['fingerprint_wall_s'])} "
-        f"spread over {e['cores']} cores. {matching}; on one client that extrapolates to "
-        f"{_hours(e['matching_s'])}. The client writes the index alone: "
-        f"{1000 * e['storing_s_per_file']:.2f} ms per file × {e['files']:,.0f} files = "
-        f"{_hours(e['storing_s'])}. The index holds about {e['index_gib']:,.0f} GiB of "
-        f"fingerprints (what a distributed match would shuffle){client}; the largest clone "
-        f"class measured has {e['largest_class']} fragments (a bucket one matcher must hold "
-        f"whole). Bound: **{e['bound']}** (total about {_hours(e['total_s'])}): more machines "
-        f"shorten fingerprinting only; matching needs the shuffle spread over the workers "
-        f"and its largest bucket to fit one of them, and the client's index writes stay "
-        f"serial.")
+        f"**Estimate for {e['lines'] / 1e6:,.0f} M lines on {e['cores']} worker cores** "
+        f"({e['machines']} machines of {e['machine_cores']} cores), scaled from the "
+        f"measured sizes ({', '.join(f'{f}x' for f in e['sizes'])}; the largest "
+        f"{e['measured_lines']:,} lines), each cost grown as it grew between them. The "
+        f"workers' share, spread over {e['cores']} cores: {grown}; in all "
+        f"{_hours(e['worker_wall_s'])}. The client's own work stays serial: its CPU while "
+        f"reading and matching (loading the corpus, making partitions, LSH band keys, "
+        f"grouping runs and forming classes from verified pairs; ∝ lines^"
+        f"{e['client_exponent']:.2f} while matching) {_hours(e['client_s'])}, and its index "
+        f"writes {_hours(e['storing_s'])} for {e['files']:,.0f} files.{memory} The index "
+        f"holds about {e['index_gib']:,.0f} GiB. Bound: **{e['bound']}**, about "
+        f"{_hours(e['total_s'])} in all; the largest clone class measured has "
+        f"{e['largest_class']} fragments. More machines shorten only the workers' share: "
+        f"past that, the client is the limit — its serial steps, and a memory that holds "
+        f"the corpus.")
 
 
 def render_drift(data: Mapping[str, Any]) -> str:

@@ -23,6 +23,7 @@ import os
 import re
 import signal
 import threading
+import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Protocol
 
 from engine.exceptions import ClusterError, UsageError
@@ -76,9 +77,15 @@ def spread_on(cluster: Cluster | None) -> Spread:
         return _run_on(client, function, payloads)
 
     def submit(function: Callable[[Any], Any], payload: Any) -> Task:
-        return _ClusterTask(client.submit(without_gc, function, payload, pure=False))
+        return _ClusterTask(client.submit(without_gc, function, payload, pure=False,
+                                          key=_task_key(function)))
 
     return Spread(run, _PARTS_PER_WORKER * _worker_count(client), submit)
+
+
+def _task_key(function: Callable[[Any], Any]) -> str:
+    """A task's key named after the step it runs, as Dask names its own."""
+    return f"{function.__name__}-{uuid.uuid4().hex}"
 
 
 def without_gc(function: Callable[[Any], Any], payload: Any) -> Any:
@@ -123,7 +130,7 @@ def _run_on(client: Client, function: Callable[[Any], Any], payloads: Iterable[A
                 [data] = client.scatter([payload], hash=False)
                 # Before the jobs sent off by `submit` (suggestions): the scan waits on these.
                 futures.append(client.submit(without_gc, function, data, pure=False,
-                                             priority=1))
+                                             priority=1, key=_task_key(function)))
                 del data, payload
             return client.gather(futures)
     finally:

@@ -17,16 +17,21 @@ def _mode(wall: float, cpu: float, client: float, other: float) -> dict:
             "largest_other_mib": other, "tree_peak_mib": client + 2 * other}
 
 
-def _size(factor: int, matching: float, identical: bool = True) -> dict:
+def _size(factor: int, matching_tasks: float, identical: bool = True) -> dict:
     lines = 100_000 * factor
     return {"factor": factor, "files": 100 * factor, "lines": lines * 12 // 10,
             "local": _mode(10.0 * factor, 18.0 * factor, 200.0 * factor, 60.0),
             "cluster": _mode(12.0 * factor, 20.0 * factor, 220.0 * factor, 90.0),
             "identical": identical, "ratio_wall": 1.2, "code_lines": lines,
             "files_scanned": 100 * factor, "clones": 50 * factor, "largest_class": 2 * factor,
-            "stages": {"reading_s": 5.0 * factor, "reading_cpu_s": 10.0 * factor,
-                       "matching_s": matching, "storing_s": 0.5 * factor,
-                       "total_s": 6.0 * factor + matching, "index_mib": 20.0 * factor}}
+            "stages": {"reading_s": 5.0 * factor, "reading_client_cpu_s": 1.0 * factor,
+                       "matching_s": 2.0 * factor, "matching_client_cpu_s": 0.5 * factor,
+                       "storing_s": 0.5 * factor, "total_s": 8.0 * factor,
+                       "index_mib": 20.0 * factor,
+                       "worker_compute_s": {"fingerprint_batch": 9.0 * factor,
+                                            "partition_runs": matching_tasks / 2,
+                                            "pair_similarities": matching_tasks / 2,
+                                            "_advise": 3.0 * factor, "other": 99.0}}}
 
 
 DATA = {"date": "2026-12-01", "runs": 3, "cpus": 2, "python": "3.11.7", "platform": "Linux",
@@ -34,40 +39,40 @@ DATA = {"date": "2026-12-01", "runs": 3, "cpus": 2, "python": "3.11.7", "platfor
         "sizes": [_size(1, 1.0), _size(3, 3.0), _size(10, 100.0)]}
 
 
-def test_the_estimate_is_computed_from_the_largest_size_and_the_growth():
+def test_the_estimate_grows_each_cost_as_it_grew_and_spreads_the_workers_share():
     e = cluster_estimate(DATA, lines=250e6, cores=64, machine_cores=16)
-    assert e["fingerprint_cpu_s_per_kloc"] == pytest.approx(0.1)  # 100 s / 1,000 kLOC
-    assert e["fingerprint_cpu_s"] == pytest.approx(0.1 * 250_000)
-    assert e["fingerprint_wall_s"] == pytest.approx(0.1 * 250_000 / 64)
-    assert e["matching_growth"] == pytest.approx([1.0, 3.0, 100.0])
-    assert e["matching_exponent"] == pytest.approx(2.0)  # 100x the time for 10x the lines
-    assert e["matching_s"] == pytest.approx(100.0 * 250 ** 2)
-    assert e["storing_s_per_file"] == pytest.approx(0.5 / 100)
+    fingerprinting, k = e["workers"]["fingerprinting"]
+    assert k == pytest.approx(1.0) and fingerprinting == pytest.approx(90.0 * 250)
+    matching, k = e["workers"]["matching"]
+    assert k == pytest.approx(2.0) and matching == pytest.approx(100.0 * 250 ** 2)
+    assert e["workers"]["suggestions"] == (pytest.approx(30.0 * 250), pytest.approx(1.0))
+    assert e["worker_wall_s"] == pytest.approx((90 * 250 + 100 * 250 ** 2 + 30 * 250) / 64)
+    assert e["client_exponent"] == pytest.approx(1.0)
+    assert e["client_s"] == pytest.approx((10.0 + 5.0) * 250)
     assert e["files"] == pytest.approx(250_000)
     assert e["storing_s"] == pytest.approx(0.005 * 250_000)
     assert e["index_gib"] == pytest.approx(200.0 * 250 / 1024)
     assert e["client_gib"] == pytest.approx(2200.0 * 250 / 1024)
-    assert e["machines"] == 4 and e["bound"] == "matching" and e["largest_class"] == 20
+    assert e["machines"] == 4 and e["largest_class"] == 20
+    assert e["bound"] == "the workers' share" and e["total_s"] == e["worker_wall_s"]
 
 
-def test_one_size_assumes_linear_matching():
+def test_one_size_assumes_linear_growth():
     e = cluster_estimate({**DATA, "sizes": DATA["sizes"][:1]}, lines=1e6)
-    assert e["matching_exponent"] == 1.0 and e["matching_s"] == pytest.approx(10.0)
-    text = render_cluster_scaling({**DATA, "sizes": DATA["sizes"][:1]})
-    assert "Matching was measured at one size only, so its growth is assumed linear; on " \
-        "one client that extrapolates to 42 min" in text  # 1 s × 2,500
+    assert e["workers"]["matching"] == (pytest.approx(10.0), 1.0)
+    assert e["bound"] == "the client's own work"  # (1 + 0.5) × 10 + 0.005 × 1,000 s
 
 
 def test_the_table_and_the_paragraph():
     text = render_cluster_scaling(DATA)
     assert ("| 10x | 1,000,000 | 100.00 | 180.00 | 2000 | 120.00 | 200.00 | 2200 | 90 "
             "| 1.20 | yes |") in text
-    assert "| 10x | 1,000 | 50.00 | 0.100 | 100.00 | 5.00 | 5.00 | 200 |" in text
-    assert "Estimate for 250 M lines on 64 cores** (4 machines of 16 cores)" in text
-    assert "0.100 CPU s per kLOC, so 6.9 CPU hours, 7 min spread over 64 cores" in text
-    assert "1.0x → 3.0x → 100.0x" in text and "lines^2.00" in text
-    assert "on one client that extrapolates to 1,736.1 h" in text  # 100 s × 250²
-    assert "Bound: **matching**" in text and "20 fragments" in text
+    assert "| 10x | 1,000 | 50.00 | 20.00 | 5.00 | 10.00 / 5.00 | 90.00 / 100.00 / 30.00 " \
+        "| 200 |" in text
+    assert "Estimate for 250 M lines on 64 worker cores** (4 machines of 16 cores)" in text
+    assert "matching 27.1 h (∝ lines^2.00)" in text  # 100 s × 250² / 64 cores
+    assert "Bound: **the workers' share**" in text and "20 fragments" in text
+    assert "about 537 GiB at this size" in text
 
 
 def test_a_differing_clone_set_or_a_failed_run_shows():
