@@ -36,7 +36,7 @@ def _size(factor: int, matching_tasks: float, identical: bool = True) -> dict:
 
 DATA = {"date": "2026-12-01", "runs": 3, "cpus": 2, "python": "3.11.7", "platform": "Linux",
         "workers": 2, "dask": "2026.8.0", "distributed": "2026.8.0",
-        "sizes": [_size(1, 1.0), _size(3, 3.0), _size(10, 100.0)]}
+        "sizes": [_size(1, 1.0), _size(3, 9.0), _size(10, 100.0)]}
 
 
 def test_the_estimate_grows_each_cost_as_it_grew_and_spreads_the_workers_share():
@@ -73,6 +73,10 @@ def test_the_table_and_the_paragraph():
     assert "matching 27.1 h (∝ lines^2.00)" in text  # 100 s × 250² / 64 cores
     assert "Bound: **the workers' share**" in text and "20 fragments" in text
     assert "about 537 GiB at this size" in text
+    assert "| cluster wall / local wall at 10x | ≤ 1.3 | 1.20 | met |" in text
+    assert "| largest process of the cluster scan at 10x | ≤ 1024 MiB | 2200 MiB (client " \
+        "2200, largest worker 90) | **missed** |" in text
+    assert "| the same clones as a local scan, every size | all | yes | met |" in text
 
 
 def test_a_differing_clone_set_or_a_failed_run_shows():
