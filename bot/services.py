@@ -16,7 +16,8 @@ from bot.health import GithubCache
 from engine.queries import Index
 
 KEY = "codebot"
-# Path prefixes too long to ride in a button's callback data are kept here, by hash;
+# Page scopes (repository and path prefix) too long to ride in a button's callback data
+# are kept here, by hash;
 # bounded so a chatty group cannot grow it without end.
 MAX_PREFIXES = 1024
 

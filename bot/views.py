@@ -17,7 +17,8 @@ from bot.health import Check
 from bot.render import Code, Part, Report, ago, bar, esc, esc_clip, note, silence_buttons
 from engine.discover import language_of
 from engine.queries import ClonePage, ScanInfo, TrendPoint
-from engine.records import Clone, ScanResult
+from engine.records import Clone, Fragment, Repo, ScanResult
+from engine.repos import repo_of, repos_of
 from metrics.clock import format_duration
 from metrics.grafana import DashboardLink
 from metrics.models import Alert, ErrorGroup, OperationSummary, Silence, TriageReport
@@ -81,31 +82,42 @@ def clone_head(number: int | None, clone: Clone) -> str:
             f"{clone.lines} lines × {len(clone.fragments)}")
 
 
-def fragment_lines(clone: Clone) -> list[str]:
-    """Where a clone's fragments are, the first few of them."""
-    lines = [f"   • <code>{path_html(f.path)}:{f.start_line}–{f.end_line}</code>"
-             for f in clone.fragments[:FRAGMENTS_SHOWN]]
+def fragment_lines(clone: Clone, repos: Sequence[Repo] = ()) -> list[str]:
+    """Where a clone's fragments are, the first few of them (each with its repository, in a
+    scan of several); a clone across repositories says which first."""
+    spans = repos_of(clone, repos)
+    lines = [f"   🔀 across {esc(', '.join(spans))}"] if len(spans) > 1 else []
+    lines += [f"   • {esc(repo_label(f, repos))}<code>{path_html(f.path)}:{f.start_line}–{f.end_line}</code>"
+              for f in clone.fragments[:FRAGMENTS_SHOWN]]
     if len(clone.fragments) > FRAGMENTS_SHOWN:
         lines.append(f"   • … and {len(clone.fragments) - FRAGMENTS_SHOWN} more")
     return lines
+
+
+def repo_label(fragment: Fragment, repos: Sequence[Repo]) -> str:
+    """`[name] ` of the repository holding a fragment ('' in a scan of plain paths), as text."""
+    name = repo_of(fragment.path, repos) if repos else None
+    return f"[{name}] " if name else ""
 
 
 def duplicates_report(scan: ScanInfo, page: ClonePage, offset: int, now: float,
                       keyboard: InlineKeyboardMarkup | None) -> Report:
     """One page of /duplicates: the scan, the range shown, each clone with its places and suggestion."""
     where = f" under <code>{esc_clip(page.prefix, PATH_SHOWN)}</code>" if page.prefix else ""
+    where += f" in repository <b>{esc(page.repo)}</b>" if page.repo else ""
+    order = "across repositories first, then largest" if len(scan.repos) > 1 else "largest first"
     lines = [f"<b>Duplicates</b>{where} — {scan_line(scan, now)}"]
     if not page.clones:
         lines.append("No clone classes here." if offset == 0 else "No more clone classes.")
     else:
-        lines.append(f"Showing {offset + 1}–{offset + len(page.clones)} of {page.total}, largest first.")
+        lines.append(f"Showing {offset + 1}–{offset + len(page.clones)} of {page.total}, {order}.")
     for number, clone in enumerate(page.clones, offset + 1):
         lines.append("")
         lines.append(clone_head(number, clone))
-        lines += fragment_lines(clone)
+        lines += fragment_lines(clone, scan.repos)
         if clone.suggestion:
             lines.append(f"   💡 {esc_clip(clone.suggestion, 300)}")
-    return Report(f"Duplicates {page.prefix or scan.root}", ("\n".join(lines),), keyboard)
+    return Report(f"Duplicates {page.prefix or page.repo or scan.root}", ("\n".join(lines),), keyboard)
 
 
 def clone_report(clone: Clone, scan: ScanInfo, codes: Sequence[str], now: float) -> Report:
@@ -116,8 +128,8 @@ def clone_report(clone: Clone, scan: ScanInfo, codes: Sequence[str], now: float)
         head.append(f"💡 {esc(clone.suggestion)}")
     parts: list[Part] = ["\n".join(head)]
     for fragment, code in zip(clone.fragments, codes):
-        parts.append(Code(f"{fragment.path}:{fragment.start_line}–{fragment.end_line}",
-                          language_of(fragment.path) or "text", code, fragment.start_line))
+        title = f"{repo_label(fragment, scan.repos)}{fragment.path}:{fragment.start_line}–{fragment.end_line}"
+        parts.append(Code(title, language_of(fragment.path) or "text", code, fragment.start_line))
     return Report(f"Clone {clone.id}", tuple(parts))
 
 

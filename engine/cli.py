@@ -14,7 +14,8 @@ from engine.config import load_settings
 from engine.discover import common_root
 from engine.exceptions import CodebotError, DamagedIndexError, RefactorRefusedError, UsageError
 from engine.interrupts import interrupts_held
-from engine.records import ScanResult, count
+from engine.records import RepoSpec, ScanResult, count
+from engine.repos import load_repos_file, parse_repo_option, validate
 from engine.report import RENDERERS
 from engine.scan import Progress, scan
 from engine.store import Store, default_db_path, rebuild, scan_lock
@@ -30,8 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = commands.add_parser(
         "scan", help="scan a tree, store the index, print a report",
         description="Scan files for duplicated code and report the clone classes.",
-        epilog="example: python -m engine scan src --format json --output report.json")
-    cmd.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
+        epilog="example: python -m engine scan src --format json --output report.json\n"
+               "example: python -m engine scan --repo billing=../billing --repo shop=../shop",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                     help="files or folders to scan (default: .); not with --repo/--repos")
+    _repo_options(cmd)
     _report_options(cmd, "index database (env CODEBOT_DB; default ROOT/.codebot/index.db); "
                          "a second scan waits for the first up to CODEBOT_LOCK_TIMEOUT s (30)")
     cmd.add_argument("--threshold", type=float, help="near-miss similarity, 0..1 (0.85)")
@@ -102,6 +107,18 @@ def _refactor_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
     cmd.add_argument("--quiet", "-q", action="store_true", help="no notes on stderr")
 
 
+def _repo_options(cmd: argparse.ArgumentParser) -> None:
+    """`scan --repo NAME=PATH` and `--repos FILE.toml`: several repositories, one index."""
+    cmd.add_argument("--repo", action="append", metavar="NAME=PATH",
+                     help="scan this repository under this name (repeatable; PATH relative to "
+                          "the working folder): all the repositories go in one index, at their "
+                          "common folder, each fragment is reported with its repository, and "
+                          "clones across repositories come first. Replaces PATH arguments")
+    cmd.add_argument("--repos", type=Path, metavar="FILE.toml",
+                     help='the repositories from a TOML file of [[repo]] tables with name = "..." '
+                          'and path = "..." (relative to the file); adds to --repo')
+
+
 def _report_options(cmd: argparse.ArgumentParser, db_help: str) -> None:
     """The options `scan` and `check` share."""
     cmd.add_argument("--format", choices=sorted(RENDERERS), default="text")
@@ -133,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _refactor(args)
     saved = _Saved()
     try:
+        if args.command == "scan":
+            args.paths, args.repo_specs = _scan_targets(args)
         db = _tracking_db(args)
         try:
             return _tracked(args, db, saved)
@@ -194,6 +213,21 @@ def _tracking_db(args: argparse.Namespace) -> Path:
     return default_db_path(common_root(existing) if existing else Path.cwd())
 
 
+def _scan_targets(args: argparse.Namespace) -> tuple[list[Path], list[RepoSpec]]:
+    """What `scan` reads: the PATH arguments (default .), or the folders of the named
+    repositories (`--repo`, `--repos`), checked; never both, so no file is in two."""
+    specs = [parse_repo_option(text, Path.cwd()) for text in args.repo or []]
+    if args.repos is not None:
+        specs += load_repos_file(args.repos)
+    if not specs:
+        return list(args.paths) or [Path(".")], []
+    if args.paths:
+        raise UsageError("give either PATH arguments or --repo/--repos, not both "
+                         "(name every repository with --repo NAME=PATH)")
+    specs = validate(specs)
+    return [spec.path for spec in specs], specs
+
+
 def _scan(args: argparse.Namespace, db: Path, request_id: str | None, saved: _Saved) -> int:
     paths = [p for p in args.paths]
     for path in paths:
@@ -209,7 +243,7 @@ def _scan(args: argparse.Namespace, db: Path, request_id: str | None, saved: _Sa
     with connected(cluster_spec(args.cluster, args.workers)) as cluster:
         result = scan(paths, settings, db, progress=_progress_for(args), request_id=request_id,
                       lock_timeout=_lock_timeout(), update_baseline=args.update_baseline,
-                      force=args.force, reported=False, cluster=cluster,
+                      force=args.force, reported=False, cluster=cluster, repos=args.repo_specs,
                       on_saved=lambda scan_id: setattr(saved, "scan_id", scan_id))
     if request_id:
         record_scan(result)

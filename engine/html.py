@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
@@ -18,7 +18,8 @@ from pygments.token import STANDARD_TYPES, Comment, Text, _TokenType
 from pygments.util import ClassNotFound
 
 from engine.discover import language_of
-from engine.records import Clone, Fragment, ScanResult, count
+from engine.records import Clone, Fragment, Repo, ScanResult, count
+from engine.repos import place, repos_of
 from engine.sources import FragmentTexts
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def render_html(result: ScanResult, refactorings: Refactorings | None = None) ->
     css = HtmlFormatter(style="default").get_style_defs(".code")
     texts = FragmentTexts(result.root)
     sections = [_clone_section(texts, number, clone, clone.id in result.new_clone_ids,
-                               (refactorings or {}).get(clone.id))
+                               (refactorings or {}).get(clone.id), result.repos)
                 for number, clone in enumerate(result.clones[:MAX_CLONES], 1)]
     if len(result.clones) > MAX_CLONES:
         sections.append(f"<p class='more'>…and {len(result.clones) - MAX_CLONES} more clones "
@@ -95,19 +96,21 @@ def render_html(result: ScanResult, refactorings: Refactorings | None = None) ->
 
 
 def _clone_section(texts: FragmentTexts, number: int, clone: Clone, new: bool,
-                   made: object = None) -> str:
+                   made: object = None, repos: Sequence[Repo] = ()) -> str:
     shown = clone.fragments[:MAX_SIDE_BY_SIDE]
     streams = [_tokens(texts, fragment) for fragment in shown]
     marks = _differences(streams)
-    columns = "".join(_fragment_column(f, tokens, marked)
+    columns = "".join(_fragment_column(place(f, repos), f, tokens, marked)
                       for f, tokens, marked in zip(shown, streams, marks))
     more = ""
     if len(clone.fragments) > len(shown):
-        rest = ", ".join(f"{f.path}:{f.start_line}-{f.end_line}"
-                         for f in clone.fragments[len(shown):])
+        rest = ", ".join(place(f, repos) for f in clone.fragments[len(shown):])
         more = f"<div class='more'>Also at {escape(rest)}</div>"
     badges = f"<span class='badge'>{clone.kind}</span>" + \
         ("<span class='badge new'>new</span>" if new else "")
+    spans = repos_of(clone, repos)
+    if len(spans) > 1:  # a copy between repositories: shown first, and marked
+        badges += f"<span class='badge'>across {escape(', '.join(spans))}</span>"
     return (
         f"<section class='clone' id='{escape(clone.id)}'>\n<header><h2>{number}. "
         f"{escape(clone.id)}{badges} — {clone.lines} lines, {clone.tokens} tokens, "
@@ -132,7 +135,8 @@ def _refactoring(made: object) -> str:
             f"{shown}</div>")
 
 
-def _fragment_column(fragment: Fragment, tokens: list[Token], marked: set[int]) -> str:
+def _fragment_column(title: str, fragment: Fragment, tokens: list[Token],
+                     marked: set[int]) -> str:
     lines: list[str] = []
     current: list[str] = []
     for index, (css, text) in enumerate(tokens):
@@ -149,8 +153,8 @@ def _fragment_column(fragment: Fragment, tokens: list[Token], marked: set[int]) 
         lines.append("".join(current))
     numbered = "\n".join(f"<span class='ln'>{fragment.start_line + i}</span>{line}"
                          for i, line in enumerate(lines))
-    return (f"<div class='fragment'><h3>{escape(fragment.path)}:{fragment.start_line}-"
-            f"{fragment.end_line}</h3><pre class='code'>{numbered}</pre></div>")
+    return (f"<div class='fragment'><h3>{escape(title)}</h3>"
+            f"<pre class='code'>{numbered}</pre></div>")
 
 
 def _tokens(texts: FragmentTexts, fragment: Fragment) -> list[Token]:

@@ -1,9 +1,10 @@
 """The Markdown report: a summary and one table row per clone, sized for a pull-request comment."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
-from engine.records import Clone, ScanResult, count
+from engine.records import Clone, Repo, ScanResult, count
+from engine.repos import place, repos_of
 
 if TYPE_CHECKING:
     from engine.report import Refactorings
@@ -29,7 +30,7 @@ def render_markdown(result: ScanResult, refactorings: Refactorings | None = None
         out += ["| # | Clone | Kind | Lines | Similarity | Places | Suggestion |",
                 "|---:|---|---|---:|---:|---|---|"]
         for number, clone in enumerate(result.clones[:MAX_ROWS], 1):
-            out.append(_row(number, clone, clone.id in result.new_clone_ids))
+            out.append(_row(number, clone, clone.id in result.new_clone_ids, result.repos))
         if len(result.clones) > MAX_ROWS:
             out += ["", f"…and {count(len(result.clones) - MAX_ROWS, 'more clone')} (see the full report)."]
     else:
@@ -46,9 +47,11 @@ def render_markdown(result: ScanResult, refactorings: Refactorings | None = None
     return "\n".join(out) + "\n"
 
 
-def _row(number: int, clone: Clone, new: bool) -> str:
-    places = "<br>".join(f"`{_code(f.path)}:{f.start_line}-{f.end_line}`" for f in clone.fragments)
-    label = f"`{clone.id}`" + (" **new**" if new else "")
+def _row(number: int, clone: Clone, new: bool, repos: Sequence[Repo]) -> str:
+    places = "<br>".join(f"`{_code(place(f, repos))}`" for f in clone.fragments)
+    spans = repos_of(clone, repos)
+    label = f"`{clone.id}`" + (" **new**" if new else "") + \
+        (f" across {', '.join(spans)}" if len(spans) > 1 else "")
     return (f"| {number} | {label} | {clone.kind} | {clone.lines} | {clone.similarity:.2f} | "
             f"{places} | {_cell(clone.suggestion)} |")
 

@@ -7,6 +7,7 @@ database without a `scans` table is an index nobody has scanned into yet.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -14,12 +15,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from engine.exceptions import StoreError
-from engine.records import Clone, Fragment
+from engine.records import Clone, Fragment, Repo
+from engine.repos import load as load_repos, repo_of
 from engine.store import store_error
 
 # A page is one screen of a chat message; asking for more is a bug in the caller.
 MAX_PAGE = 100
-# Rankings kept (scan, path prefix); each is a list of row ids, 100,000 of them ~ 1 MB.
+# Rankings kept (scan, path prefix, repository); each is a list of row ids, 100,000 of them ~ 1 MB.
 RANKING_CACHE = 16
 
 
@@ -37,6 +39,7 @@ class ScanInfo(NamedTuple):
     clone_count: int
     new_clones: int
     request_id: str | None
+    repos: tuple[Repo, ...] = ()  # of a scan of named repositories (`scan --repo`)
 
 
 class ClonePage(NamedTuple):
@@ -47,6 +50,17 @@ class ClonePage(NamedTuple):
     offset: int
     total: int
     prefix: str
+    repo: str = ""  # only the clones with a fragment in this repository ('' for all)
+
+
+def _scan_info(row: tuple) -> ScanInfo:  # type: ignore[type-arg]
+    """A stored scan's row as a ScanInfo (its repositories decoded, if any)."""
+    stored = row[len(ScanInfo._fields) - 1] if len(row) == len(ScanInfo._fields) else None
+    try:
+        named = load_repos(json.loads(stored)) if stored else ()
+    except (ValueError, TypeError):
+        named = ()  # unreadable: shown as a scan of plain paths
+    return ScanInfo(*row[:len(ScanInfo._fields) - 1], named)
 
 
 class TrendPoint(NamedTuple):
@@ -70,7 +84,7 @@ class Index:
         self.timeout = timeout
         self._local = threading.local()
         self._cache_lock = threading.Lock()
-        self._ranking: OrderedDict[tuple[int, str], list[int]] = OrderedDict()
+        self._ranking: OrderedDict[tuple[int, str, str], list[int]] = OrderedDict()
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -103,27 +117,35 @@ class Index:
         if not self.has_scans():
             return None
         if root is None:
-            rows = self._rows(f"SELECT {_SCAN_COLUMNS} FROM scans ORDER BY id DESC LIMIT 1")
+            rows = self._rows(f"SELECT {self._scan_columns()} FROM scans ORDER BY id DESC LIMIT 1")
         else:
-            rows = self._rows(f"SELECT {_SCAN_COLUMNS} FROM scans WHERE root = ? "
+            rows = self._rows(f"SELECT {self._scan_columns()} FROM scans WHERE root = ? "
                               "ORDER BY id DESC LIMIT 1", (root,))
-        return ScanInfo(*rows[0]) if rows else None
+        return _scan_info(rows[0]) if rows else None
 
     def scan(self, scan_id: int) -> ScanInfo | None:
         """One scan by id."""
         if not self.has_scans():
             return None
-        rows = self._rows(f"SELECT {_SCAN_COLUMNS} FROM scans WHERE id = ?", (scan_id,))
-        return ScanInfo(*rows[0]) if rows else None
+        rows = self._rows(f"SELECT {self._scan_columns()} FROM scans WHERE id = ?", (scan_id,))
+        return _scan_info(rows[0]) if rows else None
+
+    def _scan_columns(self) -> str:
+        """The columns of a ScanInfo; an index from before `--repo` has no `repos` column
+        (this reader never migrates a file), and its scans have none."""
+        names = {row[1] for row in self._rows("PRAGMA table_info(scans)")}
+        return _SCAN_COLUMNS + (", repos" if "repos" in names else "")
 
     def clones_page(self, scan: ScanInfo, prefix: str = "", offset: int = 0,
-                    limit: int = 5) -> ClonePage:
-        """Clones of a scan touching a path under `prefix`, largest first (lines, then tokens)."""
+                    limit: int = 5, repo: str = "") -> ClonePage:
+        """Clones of a scan touching a path under `prefix` (and the repository `repo`, if
+        given), largest first (lines, then tokens); in a scan of several repositories,
+        those across repositories before all others."""
         if not 1 <= limit <= MAX_PAGE:
             raise ValueError(f"a page holds 1..{MAX_PAGE} clones, not {limit}")
         offset = max(0, offset)
         prefix = prefix.strip().lstrip("./") if prefix not in ("", ".", "./") else ""
-        ranked = self._ranked(scan.id, prefix)
+        ranked = self._ranked(scan, prefix, repo)
         wanted = ranked[offset:offset + limit]
         rows = []
         if wanted:
@@ -136,20 +158,22 @@ class Index:
         clones = tuple(Clone(clone_id, kind, similarity, lines, tokens,
                              tuple(fragments.get(row_id, ())), suggestion)
                        for row_id, clone_id, kind, similarity, lines, tokens, suggestion in rows)
-        return ClonePage(scan, clones, offset, total, prefix)
+        return ClonePage(scan, clones, offset, total, prefix, repo)
 
-    def _ranked(self, scan_id: int, prefix: str) -> list[int]:
+    def _ranked(self, scan: ScanInfo, prefix: str, repo: str = "") -> list[int]:
         """Row ids of a scan's clones under a prefix, largest first; cached, as a stored scan never changes.
 
         Ranking 100,000 clones (or filtering their fragments by path) costs tens of
         milliseconds; paging through the same list again costs nothing.
         """
-        key = (scan_id, prefix)
+        scan_id, key = scan.id, (scan.id, prefix, repo)
         with self._cache_lock:
             if key in self._ranking:
                 self._ranking.move_to_end(key)
                 return self._ranking[key]
-        if prefix:
+        if scan.repos:
+            rows = self._ranked_by_repos(scan, prefix, repo)
+        elif prefix:
             # A range on the path instead of LIKE: '%' and '_' in paths stay literal.
             rows = self._rows("SELECT id FROM clones WHERE scan_id = ? AND id IN (SELECT clone_row "
                               "FROM fragments WHERE path >= ? AND path < ?) "
@@ -163,6 +187,22 @@ class Index:
             while len(self._ranking) > RANKING_CACHE:
                 self._ranking.popitem(last=False)
         return ranked
+
+    def _ranked_by_repos(self, scan: ScanInfo, prefix: str, repo: str) -> list[tuple[int]]:
+        """The ranking of a scan of named repositories: clones across two or more of them
+        first, then by size; only those with a fragment in `repo` and under `prefix`."""
+        spans: dict[int, tuple[int, int, set[str], list[str]]] = {}
+        for row_id, lines, tokens, path in self._rows(
+                "SELECT c.id, c.lines, c.tokens, f.path FROM clones c JOIN fragments f "
+                "ON f.clone_row = c.id WHERE c.scan_id = ?", (scan.id,)):
+            entry = spans.setdefault(row_id, (lines, tokens, set(), []))
+            entry[2].add(repo_of(path, scan.repos) or "")
+            entry[3].append(path)
+        kept = [(len(names - {""}) < 2, -lines, -tokens, row_id)
+                for row_id, (lines, tokens, names, paths) in spans.items()
+                if (not repo or repo in names)
+                and (not prefix or any(p.startswith(prefix) for p in paths))]
+        return [(row_id,) for *_, row_id in sorted(kept)]
 
     def clone(self, clone_id: str) -> tuple[Clone, ScanInfo] | None:
         """A clone by its id, as the newest scan that holds it stored it."""

@@ -130,6 +130,23 @@ class Clone(NamedTuple):
     suggestion: str
 
 
+class Repo(NamedTuple):
+    """One repository of a multi-repository scan: its name and its folder relative to the
+    scan root, with "/" ("" when the repository is the root itself)."""
+
+    name: str
+    path: str
+
+
+class RepoSpec(NamedTuple):
+    """A repository as the user named it, before it is checked: `origin` says where (the
+    option or the TOML entry), for error messages."""
+
+    name: str
+    path: Path
+    origin: str
+
+
 class KnownFile(NamedTuple):
     """What the index remembers about one file."""
 
@@ -194,6 +211,7 @@ class ScanResult(NamedTuple):
     new_clone_ids: frozenset[str]
     request_id: str | None = None
     scan_id: int | None = None  # the stored scan, until its report is out (`mark_reported`)
+    repos: tuple[Repo, ...] = ()  # the repositories scanned, when given (`engine.repos`)
 
 
 class Counted(Protocol):
@@ -253,3 +271,4 @@ class ScanRecord(NamedTuple):
     new_keys: frozenset[str]
     reported: bool
     clones_of: int | None = None  # the stored scan whose clones these are, unchanged
+    repos: tuple[Repo, ...] = ()

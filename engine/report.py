@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
-from engine.records import Clone, ScanResult, count
+from engine.records import Clone, Repo, ScanResult, count
+from engine.repos import place, repo_of, repos_of
 from engine.sources import FragmentTexts
 
 if TYPE_CHECKING:
@@ -19,26 +20,36 @@ _SNIPPET_LINES = 6
 
 
 def to_dict(result: ScanResult) -> dict[str, Any]:
-    """The JSON report: {"version", "root", "stats", "clones"} (+ "request_id" when tracked)."""
+    """The JSON report: {"version", "root", "stats", "clones"} (+ "request_id" when tracked).
+
+    A scan of named repositories adds "repos" (name -> folder relative to the root), and
+    to each clone the "repos" it spans and to each fragment its "repo"; a scan of plain
+    paths has none of these keys, so its report is what it always was.
+    """
     report: dict[str, Any] = {
         "version": JSON_VERSION,
         "root": str(result.root),
         "stats": result.stats._asdict(),
-        "clones": [_clone_dict(c) for c in result.clones],
+        "clones": [_clone_dict(c, result.repos) for c in result.clones],
     }
+    if result.repos:
+        report["repos"] = {r.name: r.path for r in result.repos}
     if result.request_id:
         report["request_id"] = result.request_id
     return report
 
 
-def _clone_dict(clone: Clone) -> dict[str, Any]:
+def _clone_dict(clone: Clone, repos: Sequence[Repo]) -> dict[str, Any]:
     return {
         "id": clone.id,
         "kind": clone.kind,
         "similarity": clone.similarity,
         "lines": clone.lines,
         "tokens": clone.tokens,
-        "fragments": [{"path": f.path, "start_line": f.start_line, "end_line": f.end_line}
+        **({"repos": repos_of(clone, repos)} if repos else {}),
+        "fragments": [{"path": f.path,
+                       **({"repo": repo_of(f.path, repos)} if repos else {}),
+                       "start_line": f.start_line, "end_line": f.end_line}
                       for f in clone.fragments],
         "suggestion": clone.suggestion,
     }
@@ -64,8 +75,10 @@ def render_text(result: ScanResult, refactorings: Refactorings | None = None) ->
         out.append("")
         out.append(f"{number}. {clone.id} {clone.kind}, {clone.lines} lines, {clone.tokens} tokens,"
                    f" similarity {clone.similarity:.2f}, {count(len(clone.fragments), 'place')}{new}")
+        if len(repos_of(clone, result.repos)) > 1:
+            out.append(f"   across repositories {', '.join(repos_of(clone, result.repos))}")
         for fragment in clone.fragments:
-            out.append(f"   {fragment.path}:{fragment.start_line}-{fragment.end_line}")
+            out.append(f"   {place(fragment, result.repos)}")
         snippet = _snippet(texts, clone)
         if snippet:
             out.extend(f"   | {line}" for line in snippet)

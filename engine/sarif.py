@@ -14,9 +14,10 @@ import difflib
 import hashlib
 import json
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
-from engine.records import Clone, Fragment, ScanResult
+from engine.records import Clone, Fragment, Repo, ScanResult
+from engine.repos import place, repo_of, repos_of
 
 if TYPE_CHECKING:
     from engine.refactor import FileChange, Refactoring
@@ -39,7 +40,7 @@ def render_sarif(result: ScanResult, refactorings: Refactorings | None = None) -
 def to_sarif(result: ScanResult, refactorings: Refactorings | None = None) -> dict[str, Any]:
     """The SARIF log as plain data."""
     rule_index = {kind: i for i, kind in enumerate(RULES)}
-    results = [_result(clone, number, rule_index, clone.id in result.new_clone_ids)
+    results = [_result(clone, number, rule_index, clone.id in result.new_clone_ids, result.repos)
                for clone in result.clones for number in range(1, len(clone.fragments))]
     for found in results:
         made = (refactorings or {}).get(found["properties"]["cloneId"])
@@ -80,8 +81,10 @@ def _location(fragment: Fragment, **extra: Any) -> dict[str, Any]:
     }}
 
 
-def _result(clone: Clone, number: int, rule_index: dict[str, int], new: bool) -> dict[str, Any]:
-    """The result for fragment `number` of a clone, related to fragment 0."""
+def _result(clone: Clone, number: int, rule_index: dict[str, int], new: bool,
+            repos: Sequence[Repo] = ()) -> dict[str, Any]:
+    """The result for fragment `number` of a clone, related to fragment 0 (with the
+    repositories of both in its properties when the scan named repositories)."""
     primary, copied = clone.fragments[number], clone.fragments[0]
     rule_id = RULES[clone.kind][0]
     others = len(clone.fragments) - 1
@@ -94,14 +97,16 @@ def _result(clone: Clone, number: int, rule_index: dict[str, int], new: bool) ->
         "level": "warning",
         "message": {"text": (
             f"Lines {primary.start_line}-{primary.end_line} duplicate "
-            f"[{copied.path}:{copied.start_line}-{copied.end_line}](1){also}: {clone.kind} copy, "
+            f"[{place(copied, repos)}](1){also}: {clone.kind} copy, "
             f"{clone.lines} lines, similarity {clone.similarity:.2f}. {clone.suggestion}")},
         "locations": [_location(primary)],
         "relatedLocations": [_location(copied, id=1, message={"text": "the other copy"})],
         "partialFingerprints": {"codebotClone/v1": identity},
         "properties": {"cloneId": clone.id, "kind": clone.kind, "new": new,
                        "similarity": clone.similarity, "lines": clone.lines,
-                       "tokens": clone.tokens},
+                       "tokens": clone.tokens,
+                       **({"repo": repo_of(primary.path, repos),
+                           "repos": repos_of(clone, repos)} if repos else {})},
     }
 
 

@@ -19,7 +19,7 @@ import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from engine import baseline
 from engine.cluster import Cluster, fingerprint_on, spread_on
@@ -29,8 +29,9 @@ from engine.interrupts import interrupts_held
 from engine.inventory import Inventory, build_corpus, take_inventory
 from engine.plan import plan
 from engine.pool import fingerprint_all
-from engine.records import (FileResult, Job, KeyedClone, ScanRecord, ScanResult, ScanStats,
-                            scan_stats)
+from engine.records import (FileResult, Job, KeyedClone, RepoSpec, ScanRecord, ScanResult,
+                            ScanStats, scan_stats)
+from engine.repos import cross_repo_first, relative_repos
 from engine.store import LastScan, Store, default_db_path, scan_lock
 
 # Called as (phase, done, total): phases "reading", "matching", "storing".
@@ -44,7 +45,7 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
          lock_timeout: float = 30.0, update_baseline: bool = False,
          force: bool = False, reported: bool = True,
          on_saved: Callable[[int], None] | None = None,
-         cluster: Cluster | None = None) -> ScanResult:
+         cluster: Cluster | None = None, repos: Sequence[RepoSpec] = ()) -> ScanResult:
     """Scan `paths`, store the results in the index, and return the report's content.
 
     New clones are those the baseline does not accept (see `baseline`); without
@@ -55,13 +56,14 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
     is called as the scan is committed, with Ctrl-C held off in between, so an
     interrupt can say truthfully whether the scan was saved. With a `cluster` (see
     `cluster.connected`) its workers fingerprint the files and do matching's
-    partitioned steps instead of the local pool.
+    partitioned steps instead of the local pool. `repos` (checked, see
+    `repos.validate`) name the repositories among `paths`.
     """
     clock = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     paths = [p.absolute() for p in paths]
     root = common_root(paths)
-    db_path = db_path or default_db_path(root)
+    db_path, named = db_path or default_db_path(root), relative_repos(repos, root)
     report = progress or (lambda phase, done, total: None)
     # One scan of an index at a time, from before the work: a second one waits and then
     # finds the first one's results stored.
@@ -87,7 +89,8 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
             settings={"key": settings_key, "fingerprint_key": settings.fingerprint_key()},
             file_hashes=file_hashes, stats=_stats(tree, keyed, clock),
             results=tree.results, touched=tree.touched, vanished=work.vanished,
-            clones=keyed, new_keys=new_keys, reported=reported, clones_of=clones_of)
+            clones=keyed, new_keys=new_keys, reported=reported, clones_of=clones_of,
+            repos=named)
         report("storing", 0, 1)
         with interrupts_held():  # the caller learns of the save exactly when it happens
             scan_id = store.save(record)
@@ -97,8 +100,8 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
             baseline.record(root, store, keyed)
         report("storing", 1, 1)
     new_ids = frozenset(c.id for c, k in keyed if k in new_keys)
-    return ScanResult(root, record.stats, tuple(c for c, _ in keyed),
-                      tuple(sorted(tree.skipped)), new_ids, request_id, scan_id)
+    return ScanResult(root, record.stats, cross_repo_first([c for c, _ in keyed], named),
+                      tuple(sorted(tree.skipped)), new_ids, request_id, scan_id, named)
 
 
 def _read(jobs: list[Job], settings: Settings, cluster: Cluster | None,

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 from engine.exceptions import (
     CorruptStoreError, DamagedIndexError, ForeignIndexError, StoreError, StoreLockedError,
 )
+from engine import repos
 from engine.fingerprint import Columns, unpack_columns
 from engine.records import Clone, FileStatus, Fragment, KeyedClone, KnownFile, ScanRecord
 from metrics import sqlite
@@ -37,7 +38,7 @@ from metrics import sqlite
 if TYPE_CHECKING:
     import sqlite_utils
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Clones of older scans are pruned; the scans themselves (the trend) are kept.
 KEEP_CLONES_OF_SCANS = 20
 
@@ -102,7 +103,13 @@ def _add_reported_v3(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE scans ADD COLUMN reported INTEGER NOT NULL DEFAULT 1")
 
 
-MIGRATIONS = {1: _create_v1, 2: _add_baseline_v2, 3: _add_reported_v3}
+def _add_repos_v4(db: sqlite_utils.Database) -> None:
+    """The repositories of a multi-repository scan (`--repo`), as JSON [[name, folder], ...]
+    with folders relative to the root; NULL for a scan of plain paths (and older scans)."""
+    db.execute("ALTER TABLE scans ADD COLUMN repos TEXT")
+
+
+MIGRATIONS = {1: _create_v1, 2: _add_baseline_v2, 3: _add_reported_v3, 4: _add_repos_v4}
 # What survives a rebuild, in groups copied whole or not at all (foreign keys hold within).
 KEPT_ON_REBUILD = (("scans", "clones", "fragments"), ("baselines", "baseline_clones"))
 
@@ -247,13 +254,15 @@ class Store:
             cursor = db.execute(
                 "INSERT INTO scans (request_id, root, started_at, duration_s, settings, "
                 "file_hashes, files, lines, tokens, duplicated_lines, duplication_pct, "
-                "files_reused, files_parsed, files_skipped, clone_count, new_clones, reported) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "files_reused, files_parsed, files_skipped, clone_count, new_clones, reported, "
+                "repos) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [record.request_id, record.root, record.started_at.isoformat(), stats.duration_s,
                  json.dumps(record.settings, sort_keys=True), record.file_hashes, stats.files,
                  stats.lines, stats.tokens, stats.duplicated_lines, stats.duplication_pct,
                  stats.files_reused, stats.files_parsed, stats.files_skipped,
-                 len(record.clones), len(record.new_keys), int(record.reported)])
+                 len(record.clones), len(record.new_keys), int(record.reported),
+                 json.dumps(repos.dump(record.repos)) if record.repos else None])
             scan_id = cursor.lastrowid
             if record.clones_of is None:
                 self._insert_clones(scan_id, record)

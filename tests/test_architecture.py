@@ -17,7 +17,7 @@ PACKAGES = ("engine", "metrics", "bot")
 ENGINE_STAGES = (
     ("exceptions", "records", "normalize", "atomic", "interrupts", "sources"),
     ("discover", "suppress", "token_units", "near_sign", "python_units", "partial",
-     "fingerprint", "config"),
+     "fingerprint", "config", "repos"),
     ("plan", "pool", "cluster"),
     ("match", "near", "suggest", "detect", "copies", "rewrite", "extract"),
     ("store", "baseline", "queries"),

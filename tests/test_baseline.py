@@ -93,6 +93,7 @@ def test_version_1_index_is_migrated(tmp_path):
         store.conn.execute("DROP TABLE baselines")
         store.conn.execute("DROP TABLE corpus_cache")
         store.conn.execute("ALTER TABLE scans DROP COLUMN reported")
+        store.conn.execute("ALTER TABLE scans DROP COLUMN repos")
         store.conn.execute("UPDATE schema_versions SET version = 1")
     with Store(db) as store:
         assert store.baseline("/x") is None

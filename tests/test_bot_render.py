@@ -52,9 +52,10 @@ def test_plain_text_for_the_console():
 
 def test_duplicates_arguments():
     """`[path-prefix] [top N]` parses in any order; a bad N is a usage error."""
-    assert parse_duplicates_args([], 5) == ("", 5)
-    assert parse_duplicates_args(["billing/", "top", "3"], 5) == ("billing/", 3)
-    assert parse_duplicates_args(["top", "2", "web"], 5) == ("web", 2)
+    assert parse_duplicates_args([], 5) == ("", 5, "")
+    assert parse_duplicates_args(["billing/", "top", "3"], 5) == ("billing/", 3, "")
+    assert parse_duplicates_args(["top", "2", "web"], 5) == ("web", 2, "")
+    assert parse_duplicates_args(["repo:shop", "web/", "top", "2"], 5) == ("web/", 2, "shop")
     with pytest.raises(UsageError):
         parse_duplicates_args(["top", "0"], 5)
     with pytest.raises(UsageError):
