@@ -54,13 +54,11 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
     `reported=False` the scan is stored unreported: the caller marks it reported
     (`Store.mark_reported`) once its report and verdict are out. `on_saved(scan_id)`
     is called as the scan is committed, with Ctrl-C held off in between, so an
-    interrupt can say truthfully whether the scan was saved. With a `cluster` (see
-    `cluster.connected`) its workers fingerprint the files and do matching's
-    partitioned steps instead of the local pool. `repos` (checked, see
+    interrupt can say truthfully whether the scan was saved. A `cluster` (see
+    `cluster.connected`) does the pool's and matching's work; `repos` (checked, see
     `repos.validate`) name the repositories among `paths`.
     """
-    clock = time.perf_counter()
-    started_at = datetime.now(timezone.utc)
+    clock, started_at = time.perf_counter(), datetime.now(timezone.utc)
     paths = [p.absolute() for p in paths]
     root = common_root(paths)
     db_path, named = db_path or default_db_path(root), relative_repos(repos, root)
