@@ -34,7 +34,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -43,6 +42,7 @@ from typing import Any, NamedTuple
 
 from benchmarks import report
 from benchmarks.corpus import copy_corpus, default_source
+from benchmarks.measure import wait_sampling
 from benchmarks.scaling import add_copies
 from benchmarks.stdlib_scan import Command, fresh_index, scan_command
 from benchmarks.tools import REPO, scratch_dir
@@ -92,22 +92,14 @@ def run_tree(command: Command, env: Mapping[str, str] | None = None) -> Run:
         start = time.perf_counter()
         proc = subprocess.Popen(command.argv, cwd=command.cwd, stdout=out, stderr=err,
                                 stdin=subprocess.DEVNULL, env=env)
-        done = threading.Event()
 
         def sample() -> None:
-            while not done.is_set():
-                own, others = _rss_by_process(proc.pid)
-                peaks["client"] = max(peaks["client"], own)
-                peaks["other"] = max(peaks["other"], *others.values(), 0)
-                peaks["tree"] = max(peaks["tree"], own + sum(others.values()))
-                done.wait(SAMPLE_S)
+            own, others = _rss_by_process(proc.pid)
+            peaks["client"] = max(peaks["client"], own)
+            peaks["other"] = max(peaks["other"], *others.values(), 0)
+            peaks["tree"] = max(peaks["tree"], own + sum(others.values()))
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        returncode = proc.wait()
-        wall = time.perf_counter() - start
-        done.set()
-        sampler.join()
+        returncode, wall = wait_sampling(proc, sample, start, SAMPLE_S)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     error = "" if returncode in (0, 1) else \

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -72,6 +72,26 @@ def tree_rss_kib(pid: int) -> int:
     return total
 
 
+def wait_sampling(proc: subprocess.Popen, sample: Callable[[], None], start: float,
+                  every: float = SAMPLE_S) -> tuple[int, float]:
+    """Wait for ``proc``, calling ``sample()`` every ``every`` s meanwhile (in a thread);
+    its return code and the wall time since ``start`` (perf_counter)."""
+    done = threading.Event()
+
+    def sampling() -> None:
+        while not done.is_set():
+            sample()
+            done.wait(every)
+
+    sampler = threading.Thread(target=sampling, daemon=True)
+    sampler.start()
+    returncode = proc.wait()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    return returncode, wall
+
+
 def run_measured(cmd: Sequence[str], *, cwd: str | None, stdout: str | None, stderr: str | None) -> Measurement:
     """Run ``cmd`` in this process's care and measure it (call from a fresh process)."""
     peak = 0
@@ -79,20 +99,12 @@ def run_measured(cmd: Sequence[str], *, cwd: str | None, stdout: str | None, std
     err = open(stderr, "wb") if stderr else subprocess.DEVNULL
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-    done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
-        while not done.is_set():
-            peak = max(peak, tree_rss_kib(proc.pid))
-            done.wait(SAMPLE_S)
+        peak = max(peak, tree_rss_kib(proc.pid))
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    returncode = proc.wait()
-    wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
+    returncode, wall = wait_sampling(proc, sample, start)
     for handle in (out, err):
         if hasattr(handle, "close"):
             handle.close()
