@@ -224,16 +224,20 @@ def connected(spec: ClusterSpec | None) -> Iterator[Cluster | None]:
 
 @contextlib.contextmanager
 def _client_of(spec: ClusterSpec) -> Iterator[Client]:
+    import dask
     from distributed import Client, LocalCluster
 
     if spec.address is not None:
         with _client(spec.address) as client:
             yield client
         return
-    # The scheduler's HTTP server on any free port: 8787 may be another cluster's.
-    with LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=":0", silence_logs=logging.ERROR,
-                      preload=[__name__]) as local, \
+    # The scheduler's HTTP server on any free port: 8787 may be another cluster's. The
+    # workers' statistical profiler (a sample every 10 ms, for the dashboard) costs about
+    # 5% of a scan's CPU, and nobody looks at it.
+    with dask.config.set({"distributed.worker.profile.enabled": False}), \
+            LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
+                         dashboard_address=":0", silence_logs=logging.ERROR,
+                         preload=[__name__]) as local, \
             Client(local, set_as_default=False) as client:
         yield client
 
