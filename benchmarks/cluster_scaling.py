@@ -43,9 +43,9 @@ from typing import Any, NamedTuple
 from benchmarks import report
 from benchmarks.corpus import copy_corpus, default_source
 from benchmarks.measure import wait_sampling
-from benchmarks.scaling import add_copies
+from benchmarks.scaling import add_copies, scratch_for, size_options, sizes_of
 from benchmarks.stdlib_scan import Command, fresh_index, scan_command
-from benchmarks.tools import REPO, scratch_dir
+from benchmarks.tools import REPO
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SAMPLE_S = 0.1
@@ -259,19 +259,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.cluster_scaling",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1,3,10", help="copies of the stdlib, comma-separated")
+    size_options(parser, RESULTS)
     parser.add_argument("--runs", type=int, default=3, help="cold scans of each kind per size")
     parser.add_argument("--workers", type=int, default=2,
                         help="pool jobs and --cluster local workers")
-    parser.add_argument("--source", type=Path, default=None, help="a tree instead of the stdlib")
-    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
-    source = args.source or default_source()
-    work = scratch_dir("codebot-cluster-scaling-")
-    print(f"cluster_scaling: scratch folder {work}; {max(sizes)}x needs about "
-          f"{max(sizes) * 0.2:.1f} GB of disk there (removed at the end)", flush=True)
-    os.environ.pop("CODEBOT_DB", None)
+    sizes, source = sizes_of(args.sizes), args.source or default_source()
+    work = scratch_for("cluster-scaling", sizes)
     rows, lines, written = [], 0, 0
     try:
         original = work / "original"

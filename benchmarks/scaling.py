@@ -275,21 +275,37 @@ def measure_huge(source: Path, work: Path, megabytes: float) -> dict:
     return {"bytes": len(data), "lines": text.count("\n"), "scan": row._asdict()}
 
 
+def size_options(parser: argparse.ArgumentParser, out: Path) -> None:
+    """The options of a benchmark over 1x, 3x, 10x ... the stdlib: sizes, source, out."""
+    parser.add_argument("--sizes", default="1,3,10", help="copies of the stdlib, comma-separated")
+    parser.add_argument("--source", type=Path, default=None, help="a tree instead of the stdlib")
+    parser.add_argument("--out", type=Path, default=out)
+
+
+def sizes_of(text: str) -> list[int]:
+    """`--sizes` as sorted distinct copy counts."""
+    return sorted({int(s) for s in text.split(",") if s.strip()})
+
+
+def scratch_for(name: str, sizes: Sequence[int]) -> Path:
+    """A fresh scratch folder for the trees, said out loud with the disk it needs; no
+    CODEBOT_DB from the environment to send the scans' indexes elsewhere."""
+    work = scratch_dir(f"codebot-{name}-")
+    print(f"{name}: scratch folder {work}; {max(sizes)}x needs about {max(sizes) * 0.2:.1f} GB "
+          "of disk there (removed at the end)", flush=True)
+    os.environ.pop("CODEBOT_DB", None)
+    return work
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Build each size, measure it, write the results; 0 when every run succeeded."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scaling", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1,3,10", help="copies of the stdlib, comma-separated")
+    size_options(parser, RESULTS)
     parser.add_argument("--huge-mb", type=float, default=20.0, help="the big file's size (0: none)")
-    parser.add_argument("--source", type=Path, default=None, help="a tree instead of the stdlib")
-    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
-    source = args.source or default_source()
-    work = scratch_dir("codebot-scaling-")
-    print(f"scaling: scratch folder {work}; {max(sizes)}x needs about {max(sizes) * 0.2:.1f} GB "
-          "of disk there (removed at the end)", flush=True)
-    os.environ.pop("CODEBOT_DB", None)
+    sizes, source = sizes_of(args.sizes), args.source or default_source()
+    work = scratch_for("scaling", sizes)
     rows, lines, edited, written = [], 0, 0, 0
     try:
         original = work / "original"
