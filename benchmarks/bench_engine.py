@@ -76,10 +76,9 @@ def test_lsh_candidates(benchmark, indexed, tree):
     """Banded LSH over every function's MinHash signature, from the stored index."""
     with Store(indexed) as store:
         known = store.known_files()
-        blobs = store.fingerprint_blobs(k.id for k in known.values())
-        corpus = Corpus.of_files((path, store.columns_of(blobs[row.id]))
-                                 for path, row in sorted(known.items()) if row.id in blobs)
-    sigs = np.frombuffer(b"".join(corpus.signatures), dtype=np.uint32).reshape(-1, NUM_PERM)
+        corpus = Corpus.of_files(store.stored_columns((path, row.id)
+                                                      for path, row in sorted(known.items())))
+    sigs = np.frombuffer(corpus.signatures, dtype=np.uint32).reshape(-1, NUM_PERM)
     eligible = np.ones(len(sigs), dtype=bool)
     pairs = benchmark.pedantic(candidate_pairs, args=(sigs, eligible), rounds=3, iterations=1)
     benchmark.extra_info["functions"] = len(sigs)

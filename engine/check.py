@@ -140,9 +140,7 @@ def _sharing_corpus(store: Store, root: str, stored: dict[str, KnownFile],
 def _stored_corpus(store: Store, stored: dict[str, KnownFile], wanted: Set[str]) -> Corpus:
     """The corpus of the `wanted` stored files, in path order, from their stored blobs."""
     paths = sorted(rel for rel in wanted if rel in stored)
-    blobs = store.fingerprint_blobs(stored[rel].id for rel in paths)
-    return Corpus.of_files((rel, store.columns_of(blobs[stored[rel].id]))
-                           for rel in paths if stored[rel].id in blobs)
+    return Corpus.of_files(store.stored_columns((rel, stored[rel].id) for rel in paths))
 
 
 def _lookup(store: Store, root: str, stored: dict[str, KnownFile], settings: Settings

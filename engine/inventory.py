@@ -12,6 +12,7 @@ from engine.fingerprint import Columns, unpack_columns
 from engine.match import Corpus
 from engine.plan import Plan
 from engine.records import Counted, FileResult, FileStatus, KnownFile, SkippedFile
+from engine.staging import Staging
 from engine.store import Store
 
 
@@ -60,17 +61,13 @@ def take_inventory(work: Plan, read: Iterable[FileResult], known: dict[str, Know
         results=results, touched=list(touched.values()), skipped=skipped)
 
 
-def build_corpus(inventory: Inventory, store: Store, root: Path) -> Corpus:
+def build_corpus(inventory: Inventory, store: Store, root: Path, staging: Staging) -> Corpus:
     """The corpus of every fingerprinted file, in path order: stored fingerprints from the
-    index, fresh ones from this run, each decoded only as it is added."""
-    blobs = store.fingerprint_blobs(k.id for k in inventory.stored.values())
-
+    index, fresh ones from this run's `staging`, each read and decoded as it is added."""
     def files() -> Iterator[tuple[str, Columns]]:
         for path in sorted([*inventory.stored, *inventory.fresh]):
             if path in inventory.fresh:
-                blob = inventory.fresh[path].blob
-                if blob:
-                    yield relative_path(path, root), unpack_columns(blob)
-            elif inventory.stored[path].id in blobs:
-                yield relative_path(path, root), store.columns_of(blobs[inventory.stored[path].id])
+                yield relative_path(path, root), unpack_columns(staging.blob(path))
+            elif (blob := store.fingerprint_blob(inventory.stored[path].id)) is not None:
+                yield relative_path(path, root), store.columns_of(blob)
     return Corpus.of_files(files())

@@ -44,6 +44,7 @@ MAX_BAND_BUCKET = 24
 # Verification is the costly step: keep the best-looking candidates only.
 MAX_CANDIDATES = 3
 _MIN_ESTIMATE = 0.3
+_ESTIMATE_SLICE = 65536  # pairs whose signatures are compared at once
 
 # A fragment of an exact or renamed clone already reported: (file, start line,
 # end line, clone number). A near pair inside two fragments of one is no news.
@@ -177,7 +178,11 @@ def best_candidates(pairs: np.ndarray, sigs: np.ndarray) -> np.ndarray:
     import numpy as np
     if not len(pairs):
         return pairs
-    estimate = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
+    # In slices: the rows of both sides at once take 1 KiB a pair (300 MiB for a big corpus).
+    estimate = np.concatenate([
+        (sigs[pairs[start:start + _ESTIMATE_SLICE, 0]]
+         == sigs[pairs[start:start + _ESTIMATE_SLICE, 1]]).mean(axis=1)
+        for start in range(0, len(pairs), _ESTIMATE_SLICE)])
     pairs, estimate = pairs[estimate >= _MIN_ESTIMATE], estimate[estimate >= _MIN_ESTIMATE]
     if not len(pairs):
         return pairs
@@ -361,10 +366,12 @@ class PairTexts(NamedTuple):
     pairs: list[tuple[int, int]]
 
 
-def pair_similarities(part: PairTexts) -> list[float]:
-    """Each pair's similarity (a task on a worker, for one partition)."""
+def pair_similarities(part: PairTexts) -> np.ndarray:
+    """Each pair's similarity (a task on a worker, for one partition), as an array: see
+    `match.partition_runs`."""
+    import numpy as np
     texts = part.texts
-    return [similarity(texts[i], texts[j]) for i, j in part.pairs]
+    return np.array([similarity(texts[i], texts[j]) for i, j in part.pairs], dtype=np.float64)
 
 
 def _scores(pairs: list[tuple[NearIndex, NearIndex]], codes: Callable[[NearIndex], bytes],
@@ -380,7 +387,8 @@ def _scores(pairs: list[tuple[NearIndex, NearIndex]], codes: Callable[[NearIndex
             yield PairTexts([codes(unit) for unit in where],
                             [(where[x], where[y]) for x, y in pairs[start:start + size]])
 
-    return [score for scores in spread.run(pair_similarities, payloads()) for score in scores]
+    return [score for scores in spread.run(pair_similarities, payloads())
+            for score in scores.tolist()]
 
 
 def _twins(renamed: np.ndarray, sized: np.ndarray, eligible: np.ndarray

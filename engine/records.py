@@ -107,7 +107,9 @@ class FileResult(NamedTuple):
     lines: int
     tokens: int
     error: str
-    blob: bytes | None  # packed fingerprints (see fingerprint.pack), None if skipped or unchanged
+    # Packed fingerprints (see fingerprint.pack); None if skipped or unchanged, or once staged
+    # (see staging: then `status.fingerprinted` says whether there are any).
+    blob: bytes | None
 
 
 class Fragment(NamedTuple):
@@ -272,3 +274,4 @@ class ScanRecord(NamedTuple):
     reported: bool
     clones_of: int | None = None  # the stored scan whose clones these are, unchanged
     repos: tuple[Repo, ...] = ()
+    staged: Path | None = None  # the file holding the results' fingerprints (see staging)

@@ -2,7 +2,8 @@
 a ScanRecord → the index.
 
     plan.plan                what to read, what to reuse, what vanished
-    pool.fingerprint_all     read and fingerprint (a process pool)
+    pool.fingerprint_all     read and fingerprint (a process pool); the fingerprints wait
+                             on disk until saved (staging.Staging)
     inventory.take_inventory the tree as read; inventory.build_corpus its corpus
     detect.detect            exact, renamed and near-miss clone classes, with suggestions
     records.scan_stats       the report's figures; a ScanRecord of everything
@@ -32,6 +33,7 @@ from engine.pool import fingerprint_all
 from engine.records import (FileResult, Job, KeyedClone, RepoSpec, ScanRecord, ScanResult,
                             ScanStats, scan_stats)
 from engine.repos import cross_repo_first, relative_repos
+from engine.staging import Staging
 from engine.store import LastScan, Store, default_db_path, scan_lock
 
 # Called as (phase, done, total): phases "reading", "matching", "storing".
@@ -63,22 +65,22 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
     root = common_root(paths)
     db_path, named = db_path or default_db_path(root), relative_repos(repos, root)
     report = progress or (lambda phase, done, total: None)
-    # One scan of an index at a time, from before the work: a second one waits and then
-    # finds the first one's results stored.
+    # One scan of an index at a time: a second one waits, then reuses the first's results.
     with scan_lock(db_path, lock_timeout), \
-            Store(db_path, timeout=lock_timeout, force=force) as store:
+            Store(db_path, timeout=lock_timeout, force=force) as store, \
+            Staging(db_path) as staging:
         known = store.known_files()
         work = plan(discover(paths, root, set(settings.lang), settings.exclude), known,
                     settings, paths)
         if work.jobs or work.vanished:
             store.verify()  # never write into a damaged file
-        read = _read(work.jobs, settings, cluster, report)
+        read = staging.stage(_read(work.jobs, settings, cluster, report))
         tree = take_inventory(work, read, known, root)
         last = store.last_scan(str(root))
         settings_key, file_hashes = _settings_key(settings), tree.file_hashes()
         report("matching", 0, 1)
-        keyed, clones_of = _clones(tree, file_hashes, settings_key, store, last, settings, root,
-                                   cluster)
+        keyed, clones_of = _clones(tree, staging, file_hashes, settings_key, store, last,
+                                   settings, root, cluster)
         report("matching", 1, 1)
         accepted = baseline.accepted_of(keyed) if update_baseline else baseline.load(root, store)
         new_keys = baseline.new_keys(keyed, accepted, last.clone_keys if last else frozenset())
@@ -88,7 +90,7 @@ def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,
             file_hashes=file_hashes, stats=_stats(tree, keyed, clock),
             results=tree.results, touched=tree.touched, vanished=work.vanished,
             clones=keyed, new_keys=new_keys, reported=reported, clones_of=clones_of,
-            repos=named)
+            repos=named, staged=staging.used)
         report("storing", 0, 1)
         with interrupts_held():  # the caller learns of the save exactly when it happens
             scan_id = store.save(record)
@@ -120,9 +122,9 @@ def _stats(tree: Inventory, keyed: list[KeyedClone], clock: float) -> ScanStats:
                       duration_s=time.perf_counter() - clock)
 
 
-def _clones(tree: Inventory, file_hashes: str, settings_key: str, store: Store,
-            last: LastScan | None, settings: Settings, root: Path, cluster: Cluster | None
-            ) -> tuple[list[KeyedClone], int | None]:
+def _clones(tree: Inventory, staging: Staging, file_hashes: str, settings_key: str,
+            store: Store, last: LastScan | None, settings: Settings, root: Path,
+            cluster: Cluster | None) -> tuple[list[KeyedClone], int | None]:
     """The previous scan's clones (and its id) when neither the files nor the settings
     changed; else detected afresh (and None), keeping the suggestions of clones untouched
     by the changes; matched on the `cluster`'s workers when there is one."""
@@ -134,7 +136,7 @@ def _clones(tree: Inventory, file_hashes: str, settings_key: str, store: Store,
     changed = {relative_path(path, root) for path in tree.fresh}
     previous = {key: clone for clone, key in store.clones_of_scan(last.id)
                 if not any(f.path in changed for f in clone.fragments)} if same_settings else {}
-    return detect(build_corpus(tree, store, root), settings, root, previous=previous,
+    return detect(build_corpus(tree, store, root, staging), settings, root, previous=previous,
                   spread=spread_on(cluster)), None
 
 

@@ -177,12 +177,18 @@ class Store:
                            "lines, tokens, language, error FROM files")
         return {row[0]: KnownFile(*row[1:]) for row in rows}
 
-    def fingerprint_blobs(self, file_ids: Iterable[int]) -> dict[int, bytes]:
-        """The stored fingerprints of these files, packed (decode each with `columns_of`
-        when it is needed: decoded, a whole index is several times bigger)."""
-        wanted = set(file_ids)
-        return {file_id: data for file_id, data in self._query(
-            "SELECT file_id, data FROM fingerprints") if file_id in wanted}
+    def fingerprint_blob(self, file_id: int) -> bytes | None:
+        """The stored fingerprints of a file, packed (decode with `columns_of`); read one
+        file at a time as the corpus is built, so only the decoded corpus is held."""
+        row = self._query("SELECT data FROM fingerprints WHERE file_id = ?", [file_id]).fetchone()
+        return None if row is None else row[0]
+
+    def stored_columns(self, files: Iterable[tuple[str, int]]) -> Iterator[tuple[str, Columns]]:
+        """Each (name, file id) given, as (name, its stored columns), read and decoded one
+        at a time; files without fingerprints are left out."""
+        for name, file_id in files:
+            if (blob := self.fingerprint_blob(file_id)) is not None:
+                yield name, self.columns_of(blob)
 
     def columns_of(self, blob: bytes) -> Columns:
         """One stored blob, decoded. A blob that does not decode means the file was
@@ -228,7 +234,17 @@ class Store:
 
     def save(self, record: ScanRecord) -> int:
         """Write one scan's files, fingerprints, stats and clones in one transaction; returns
-        the scan's id."""
+        the scan's id. Fingerprints come from the results' blobs and, when the record names
+        one, from the scan's staging file (see `staging`), copied inside SQLite."""
+        if record.staged is None:
+            return self._save(record)
+        self._query("ATTACH DATABASE ? AS staged", [str(record.staged)])  # not in a transaction
+        try:
+            return self._save(record)
+        finally:
+            self._query("DETACH DATABASE staged")
+
+    def _save(self, record: ScanRecord) -> int:
         now = datetime.now(timezone.utc).isoformat()
         fingerprint_key = record.settings["fingerprint_key"]
         stats = record.stats
@@ -245,9 +261,12 @@ class Store:
                   r.lines, r.tokens, fingerprint_key, now) for r in record.results])
             ids = dict(db.execute("SELECT path, id FROM files WHERE seen_at = ?", [now]).fetchall())
             db.executemany("DELETE FROM fingerprints WHERE file_id = ?",
-                           [(ids[r.path],) for r in record.results if r.blob is None])
+                           [(ids[r.path],) for r in record.results if not r.status.fingerprinted])
             db.executemany("INSERT OR REPLACE INTO fingerprints (file_id, data) VALUES (?, ?)",
                            [(ids[r.path], r.blob) for r in record.results if r.blob is not None])
+            if record.staged is not None:
+                db.execute("INSERT OR REPLACE INTO fingerprints (file_id, data) SELECT f.id, "
+                           "s.data FROM staged.prints s JOIN files f ON f.path = s.path")
             db.executemany("UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?",
                            [(k.size, k.mtime_ns, k.id) for k in record.touched])
             db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in record.vanished])

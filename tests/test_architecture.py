@@ -20,7 +20,7 @@ ENGINE_STAGES = (
      "fingerprint", "config", "repos"),
     ("plan", "pool", "cluster"),
     ("match", "near", "suggest", "detect", "copies", "rewrite", "extract"),
-    ("store", "baseline", "queries"),
+    ("staging", "store", "baseline", "queries"),
     ("inventory", "lookup"),
     ("scan", "check", "tracking", "refactor"),
     ("markdown", "sarif", "html", "report"),

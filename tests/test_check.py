@@ -177,9 +177,7 @@ def _whole_corpus_check(db: Path, root: Path, rel: str) -> list[tuple[str, tuple
 
     with Store(db) as store:
         known = {relative_path(p, root): k for p, k in store.known_files().items()}
-        blobs = store.fingerprint_blobs(k.id for k in known.values())
-        corpus = Corpus.of_files((p, store.columns_of(blobs[known[p].id]))
-                                 for p in sorted(known) if known[p].id in blobs)
+        corpus = Corpus.of_files(store.stored_columns((p, known[p].id) for p in sorted(known)))
     _retire(corpus, rel)
     fresh = fingerprint_file(str(root / rel), "python", "", SETTINGS.max_file_size,
                              SETTINGS.noise_policy)
