@@ -58,14 +58,14 @@ def detect(corpus: Corpus, settings: Settings, root: Path,
     groups = clone_groups(corpus, settings.min_lines, settings.min_tokens, seed_files,
                           too_common, spread)
     pending = []
-    taken: list[Taken] = []
+    taken: Taken = defaultdict(list)
     for number, group in enumerate(groups):
         fragments = fragments_of(corpus, group)
         _, tokens = group_size(corpus, group)
         pending.append(_Pending("exact" if group.exact else "renamed", f"{group.key:016x}",
                                 fragments, tokens, None))
-        taken += [(corpus.file_of[s], f.start_line, f.end_line, number)
-                  for s, f in zip(group.starts, fragments)]
+        for start, fragment in zip(group.starts, fragments):
+            taken[corpus.file_of[start]].append((fragment.start_line, fragment.end_line, number))
     # Many clones (exact and renamed ones at least _POOL_MIN_CLONES // 2): their
     # suggestions are written by worker processes while this one looks for the
     # near-miss copies.

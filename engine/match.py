@@ -45,6 +45,10 @@ SNIPPET_FACTOR = 1.3
 # rarely chance (identity of renamed code is: `try: f(x) except E: return False`).
 EXACT_DEFINITION_FACTOR = 0.6
 EXACT_DEFINITION_LINES_LESS = 1
+# Corpus units per partition of the runs' seeds: the partitions' count grows with the
+# corpus, so each stays about the same size (a partition copies the blocks its seeds lie
+# in: at 4.6 M units, 8 partitions of at most 66 MiB, where 4 were 96 MiB).
+_UNITS_PER_PARTITION = 600_000
 
 
 class Corpus:
@@ -244,13 +248,17 @@ class RunPartition(NamedTuple):
 def _matching_runs(corpus: Corpus, min_lines: int, min_tokens: int,
                    seed_files: set[FileIndex] | None, too_common: Set[int],
                    spread: Spread) -> Iterable[Sequence[int]]:
-    cumulative = _cumulative(corpus)
-    repeated, buckets = _seeds(corpus, min_lines, min_tokens, seed_files, *cumulative[:2],
-                               too_common)
-    units = _corpus_units(corpus, cumulative)
     if spread.parts == 1 or seed_files is not None:
-        return _runs(units, buckets, repeated, min_lines, min_tokens, seed_files)
-    payloads = _partitions(units, list(buckets), repeated, spread.parts, min_lines, min_tokens)
+        cumulative = _cumulative(corpus)
+        repeated, buckets = _seeds(corpus, min_lines, min_tokens, seed_files, *cumulative[:2],
+                                   too_common)
+        return _runs(_corpus_units(corpus, cumulative), buckets, repeated, min_lines,
+                     min_tokens, seed_files)
+    repeated, buckets = _seeds(corpus, min_lines, min_tokens, None, too_common=too_common)
+    # Partitions of bounded size, however big the corpus: each is made, sent and dropped
+    # in turn.
+    parts = max(spread.parts, -(-len(corpus) // _UNITS_PER_PARTITION))
+    payloads = _partitions(corpus, list(buckets), repeated, parts, min_lines, min_tokens)
     found = spread.run(partition_runs, payloads)
     return chain.from_iterable(rows.tolist() for rows in found)
 
@@ -338,21 +346,22 @@ def _corpus_units(corpus: Corpus, cumulative: tuple[array[int], array[int], arra
                  cumulative)
 
 
-def _partitions(units: Units, buckets: list[list[int]], repeated: set[int], parts: int,
+def _partitions(corpus: Corpus, buckets: list[list[int]], repeated: set[int], parts: int,
                 min_lines: int, min_tokens: int) -> Iterator[RunPartition]:
     """The buckets in `parts` partitions by renamed hash, each with the whole blocks its
     units lie in (a run never leaves its block) copied one after another; made one at a
-    time, as they are sent."""
+    time, as they are sent. Nothing the size of the corpus is made for them: the corpus'
+    columns are read in place."""
     import numpy as np
-    renamed = units.renamed
+    renamed = corpus.renamed
     shares: list[list[list[int]]] = [[] for _ in range(parts)]
     for members in buckets:
         shares[renamed[members[0]] % parts].append(members)
-    keys, exact, noise, block_first, block_end, parent, parent_key = (
-        np.asarray(column) for column in (units.renamed, units.exact, units.noise,
-                                          units.block_first, units.block_end, units.parent,
-                                          units.parent_key))
-    lines, tokens, plain = (np.diff(np.asarray(c)).astype(np.int32) for c in units.cumulative)
+    keys, exact, noise, block_first, block_end, parent, lines, tokens, definition = (
+        np.asarray(column) for column in (corpus.renamed, corpus.exact, corpus.noise,
+                                          corpus.block_first, corpus.block_end,
+                                          corpus.block_parent, corpus.lines, corpus.tokens,
+                                          corpus.definition))
     wanted = np.fromiter(repeated, dtype=np.uint64, count=len(repeated))
     for share in filter(None, shares):
         members = np.fromiter(chain.from_iterable(share), dtype=np.int64)
@@ -362,10 +371,12 @@ def _partitions(units: Units, buckets: list[list[int]], repeated: set[int], part
         origin = np.arange(sizes.sum()) - np.repeat(offsets - firsts, sizes)
         local = offsets[np.searchsorted(firsts, block_first[members])] \
             + members - block_first[members]
+        parents = parent[origin]
         yield RunPartition(
             keys[origin], exact[origin], noise[origin], np.repeat(offsets, sizes),
-            np.repeat(offsets + sizes, sizes), parent[origin], parent_key[origin],
-            lines[origin], tokens[origin], plain[origin], origin, local,
+            np.repeat(offsets + sizes, sizes), parents, keys[parents],  # -1: unread
+            lines[origin], tokens[origin], ((definition[origin] | noise[origin]) == 0),
+            origin, local,
             np.cumsum([len(m) for m in share]), np.intersect1d(wanted, keys[origin]),
             min_lines, min_tokens)
 
@@ -422,8 +433,8 @@ def seedable(corpus: Corpus, min_lines: int, min_tokens: int,
 
 
 def _seeds(corpus: Corpus, min_lines: int, min_tokens: int, seed_files: set[FileIndex] | None,
-           cum_lines: array[int], cum_tokens: array[int], too_common: Set[int] = frozenset()
-           ) -> tuple[set[int], Iterator[list[int]]]:
+           cum_lines: array[int] | None = None, cum_tokens: array[int] | None = None,
+           too_common: Set[int] = frozenset()) -> tuple[set[int], Iterator[list[int]]]:
     """The renamed hashes to seed matches from, and their units by hash: the buckets of
     two or more, each in unit order, in the order of their first unit.
 

@@ -45,10 +45,11 @@ MAX_BAND_BUCKET = 24
 MAX_CANDIDATES = 3
 _MIN_ESTIMATE = 0.3
 _ESTIMATE_SLICE = 65536  # pairs whose signatures are compared at once
+_MAX_COUNT = 65535  # a token code's count in one unit, as _may_reach keeps it
 
-# A fragment of an exact or renamed clone already reported: (file, start line,
-# end line, clone number). A near pair inside two fragments of one is no news.
-Taken = tuple[FileIndex, int, int, int]
+# The fragments of the exact and renamed clones already reported, by file: (start line,
+# end line, clone number) each. A near pair inside two fragments of one is no news.
+Taken = dict[FileIndex, list[tuple[int, int, int]]]
 
 def lcs_length(a: bytes, b: bytes) -> int:
     """Length of the longest common subsequence of two token-code strings (rapidfuzz's
@@ -109,10 +110,8 @@ def candidate_pairs(sigs: np.ndarray, eligible: np.ndarray,
     import numpy as np
     entries = _band_entries(sigs, eligible, seeds, too_common)
     found = spread.run(bucket_pairs, _by_bucket(entries, spread.parts))
-    pairs = np.concatenate([np.empty((0, 2), dtype=np.int64), *found])
-    pairs.sort(axis=1)
-    codes = np.unique(pairs[:, 0] * len(sigs) + pairs[:, 1])  # one int per pair: a fast unique
-    return np.stack([codes // len(sigs), codes % len(sigs)], axis=1)
+    codes = np.unique(np.concatenate([np.empty(0, dtype=np.int64), *found]))
+    return np.stack([codes >> _PAIR_SHIFT, codes & _PAIR_LOW], axis=1)
 
 
 # Per band, the rows (near indexes) and their bucket keys in that band.
@@ -153,9 +152,16 @@ def _by_bucket(entries: BandEntries, parts: int) -> list[BandEntries]:
     return [share for share in shares if any(len(rows) for rows, _ in share)]
 
 
+# A pair (i, j), i < j, as one int64: i << 32 | j. Half the bytes of two columns, and
+# one sort finds the pairs that several bands share.
+_PAIR_SHIFT = 32
+_PAIR_LOW = (1 << _PAIR_SHIFT) - 1
+
+
 def bucket_pairs(entries: BandEntries) -> np.ndarray:
     """Every pair of rows sharing a bucket of one band, over buckets of 2 to
-    MAX_BAND_BUCKET rows: an (n, 2) array (a task on a worker, for one partition)."""
+    MAX_BAND_BUCKET rows, each once, as sorted pair codes (see _PAIR_SHIFT; a task on a
+    worker, for one partition)."""
     import numpy as np
     found = [np.empty((0, 2), dtype=np.int64)]
     for rows, keys in entries:
@@ -169,7 +175,8 @@ def bucket_pairs(entries: BandEntries) -> np.ndarray:
                                sizes[(sizes > 2) & (sizes <= MAX_BAND_BUCKET)].tolist()):
             members = rows[order[start:start + size]]
             found.append(np.array(list(combinations(members.tolist(), 2)), dtype=np.int64))
-    return np.concatenate(found).astype(np.int64, copy=False)
+    pairs = np.concatenate(found).astype(np.int64, copy=False)
+    return np.unique((pairs.min(axis=1) << _PAIR_SHIFT) | pairs.max(axis=1))
 
 
 def best_candidates(pairs: np.ndarray, sigs: np.ndarray) -> np.ndarray:
@@ -305,33 +312,26 @@ def eligible_units(corpus: Corpus, min_lines: int, min_tokens: int) -> Eligible:
 
 
 def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: float,
-                taken: Sequence[Taken] = (),
+                taken: Taken | None = None,
                 seed_files: set[FileIndex] | None = None,
                 too_common: np.ndarray | None = None,
                 spread: Spread = IN_PROCESS) -> list[NearGroup]:
     """Near-miss clone classes of the corpus' functions.
 
-    `taken` holds the exact and renamed fragments already reported, as
-    (file, start line, end line, clone number): a pair lying in two fragments
-    of one such clone is not reported again. `too_common`: see `candidate_pairs`.
-    `spread`: where bucket pairing and verification run (see `cluster.Spread`); the
+    `taken` holds the exact and renamed fragments already reported (see `Taken`): a pair
+    lying in two fragments of one such clone is not reported again. `too_common`: see
+    `candidate_pairs`. `spread`: where bucket pairing and verification run (see `cluster.Spread`); the
     classes are formed here, from the verified pairs.
     """
     import numpy as np
     if len(corpus.near_unit) < 2:
         return []
-    sigs, eligible, tokens, files, renamed, lengths, sized = eligible_units(corpus, min_lines,
-                                                                           min_tokens)
-    seeds = None if seed_files is None else np.isin(files, list(seed_files))
-    pairs = candidate_pairs(sigs, eligible, seeds, too_common, spread)
+    units = eligible_units(corpus, min_lines, min_tokens)
+    seeds = None if seed_files is None else np.isin(units.files, list(seed_files))
+    pairs = candidate_pairs(units.sigs, units.eligible, seeds, too_common, spread)
     if len(pairs):
-        a, b = pairs[:, 0], pairs[:, 1]
-        sizes = np.minimum(lengths[a], lengths[b]) / np.maximum(lengths[a], lengths[b])
-        keep = (renamed[a] != renamed[b]) & ~_nested(corpus, pairs, files) \
-            & (sizes >= threshold / (2 - threshold))
-        if seeds is not None:
-            keep &= seeds[a] | seeds[b]
-        pairs = best_candidates(pairs[keep], sigs)
+        pairs = best_candidates(pairs[_worth_pairing(corpus, pairs, units, seeds, threshold)],
+                                units.sigs)
 
     def codes(n: NearIndex) -> bytes:
         return corpus.codes[corpus.near_codes[n]][corpus.near_token_first[n]:corpus.near_token_stop[n]]
@@ -343,18 +343,17 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
         return score if score >= threshold else None
 
     pairs = pairs[_may_reach(corpus, pairs, threshold, codes)]
-    spans = _spans_by_file(taken)
     kept = [(x, y) for x, y in pairs.tolist() if not _overlapping(corpus, x, y)
-            and not _inside_one_clone(corpus, spans, x, y)]
+            and not _inside_one_clone(corpus, taken or {}, x, y)]
     verified = [NearPair(x, y, score) for (x, y), score in zip(kept, _scores(kept, codes, spread))
                 if score >= threshold]
     groups = []
-    twins = _twins(renamed, sized, eligible)
+    twins = _twins(units.renamed, units.sized, units.eligible)
     for members, low in cliques(verified, verify):
         members = _with_twins(corpus, members, twins)
         fragments = _trimmed(corpus, members, min_lines)
         key = class_key([corpus.renamed[corpus.near_unit[m]] for m in members])
-        groups.append(NearGroup(key, round(low, 3), fragments, int(tokens[members[0]])))
+        groups.append(NearGroup(key, round(low, 3), fragments, int(units.tokens[members[0]])))
     return _drop_nested_groups(corpus, groups)
 
 
@@ -415,6 +414,21 @@ def _with_twins(corpus: Corpus, members: tuple[NearIndex, ...],
     return tuple(sorted(grown))
 
 
+def _worth_pairing(corpus: Corpus, pairs: np.ndarray, units: Eligible,
+                   seeds: np.ndarray | None, threshold: float) -> np.ndarray:
+    """Which candidate pairs may be near copies (a mask): not renamed twins, not nested,
+    of sizes that can reach the threshold, and (with seeds) holding a seed."""
+    import numpy as np
+    a, b = pairs[:, 0], pairs[:, 1]
+    lengths = units.lengths
+    sizes = np.minimum(lengths[a], lengths[b]) / np.maximum(lengths[a], lengths[b])
+    keep = (units.renamed[a] != units.renamed[b]) & ~_nested(corpus, pairs, units.files) \
+        & (sizes >= threshold / (2 - threshold))
+    if seeds is not None:
+        keep &= seeds[a] | seeds[b]
+    return keep
+
+
 def _nested(corpus: Corpus, pairs: np.ndarray, files: np.ndarray) -> np.ndarray:
     """Which pairs are a function and one nested in its body (a mask)."""
     import numpy as np
@@ -433,20 +447,21 @@ def _may_reach(corpus: Corpus, pairs: np.ndarray, threshold: float,
     if not len(pairs):
         return np.zeros(0, dtype=bool)
     units = np.unique(pairs)
-    row = {unit: i for i, unit in enumerate(units.tolist())}
-    bags = np.zeros((len(units), 256), dtype=np.int32)
+    # Each unit's count of each token code, 2 bytes a count (a big corpus has 350,000
+    # units to count): a unit longer than a count can hold is never ruled out.
+    bags = np.zeros((len(units), 256), dtype=np.uint16)
     lengths = np.zeros(len(units), dtype=np.int64)
     for i, unit in enumerate(units.tolist()):
         text = np.frombuffer(codes(unit), dtype=np.uint8)
-        bags[i] = np.bincount(text, minlength=256)
+        bags[i] = np.minimum(np.bincount(text, minlength=256), _MAX_COUNT)
         lengths[i] = len(text)
-    a = np.fromiter(map(row.__getitem__, pairs[:, 0].tolist()), dtype=np.int64, count=len(pairs))
-    b = np.fromiter(map(row.__getitem__, pairs[:, 1].tolist()), dtype=np.int64, count=len(pairs))
+    a, b = np.searchsorted(units, pairs[:, 0]), np.searchsorted(units, pairs[:, 1])
     shared = np.empty(len(pairs), dtype=np.int64)
     for start in range(0, len(pairs), _KEY_ROWS):  # (pairs, 256) counts: a slice at a time
         part = slice(start, start + _KEY_ROWS)
-        shared[part] = np.minimum(bags[a[part]], bags[b[part]]).sum(axis=1)
-    return 2 * shared / np.maximum(lengths[a] + lengths[b], 1) >= threshold
+        shared[part] = np.minimum(bags[a[part]], bags[b[part]]).sum(axis=1, dtype=np.int64)
+    return (2 * shared / np.maximum(lengths[a] + lengths[b], 1) >= threshold) \
+        | (np.maximum(lengths[a], lengths[b]) > _MAX_COUNT)
 
 
 def _overlapping(corpus: Corpus, x: NearIndex, y: NearIndex) -> bool:
@@ -455,16 +470,7 @@ def _overlapping(corpus: Corpus, x: NearIndex, y: NearIndex) -> bool:
         corpus.start_line[a] <= corpus.end_line[b] and corpus.start_line[b] <= corpus.end_line[a]
 
 
-def _spans_by_file(taken: Sequence[Taken]) -> dict[FileIndex, list[tuple[int, int, int]]]:
-    """Per file, the (start line, end line, clone number) of each taken fragment."""
-    spans: dict[FileIndex, list[tuple[int, int, int]]] = defaultdict(list)
-    for file, start, end, clone in taken:
-        spans[file].append((start, end, clone))
-    return spans
-
-
-def _inside_one_clone(corpus: Corpus, spans: dict[FileIndex, list[tuple[int, int, int]]],
-                      x: NearIndex, y: NearIndex) -> bool:
+def _inside_one_clone(corpus: Corpus, spans: Taken, x: NearIndex, y: NearIndex) -> bool:
     """Both functions lie in two different fragments of one reported clone."""
     holders = []
     for n in (x, y):
