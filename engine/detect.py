@@ -198,13 +198,15 @@ def _advise(job: tuple[Path, list[_Pending]]) -> list[tuple[str, float, bool]]:
     results = []
     for item in items:
         copies = [texts.get(f) for f in item.fragments]
-        # Each copy tokenized once, for the suggestion and the content test both.
+        # Each copy tokenized once, for the content test and the suggestion both.
         copy_tokens = None if item.kind == "exact" else list(map(code_tokens, copies))
+        if copy_tokens is not None and not shares_content(copy_tokens):
+            results.append(("", 0.0, False))  # not reported: no suggestion to write
+            continue
         text, token_similarity = suggestion(item.kind, copies, _span(item.fragments[0]),
                                             item.similarity, copy_tokens)
-        kept = copy_tokens is None or shares_content(copy_tokens)
         results.append((text, token_similarity if item.similarity is None else item.similarity,
-                        kept))
+                        True))
     return results
 
 
