@@ -163,20 +163,21 @@ def bucket_pairs(entries: BandEntries) -> np.ndarray:
     MAX_BAND_BUCKET rows, each once, as sorted pair codes (see _PAIR_SHIFT; a task on a
     worker, for one partition)."""
     import numpy as np
-    found = [np.empty((0, 2), dtype=np.int64)]
-    for rows, keys in entries:
+    codes = [np.empty(0, dtype=np.int64)]
+    for rows, keys in entries:  # coded band by band: one band's pairs at a time as columns
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         sizes = np.diff(np.r_[starts, len(ordered)])
         pairs_of_two = starts[sizes == 2]  # most buckets: done in one numpy step
-        found.append(np.stack([rows[order[pairs_of_two]], rows[order[pairs_of_two + 1]]], axis=1))
+        found = [np.stack([rows[order[pairs_of_two]], rows[order[pairs_of_two + 1]]], axis=1)]
         for start, size in zip(starts[(sizes > 2) & (sizes <= MAX_BAND_BUCKET)].tolist(),
                                sizes[(sizes > 2) & (sizes <= MAX_BAND_BUCKET)].tolist()):
             members = rows[order[start:start + size]]
             found.append(np.array(list(combinations(members.tolist(), 2)), dtype=np.int64))
-    pairs = np.concatenate(found).astype(np.int64, copy=False)
-    return np.unique((pairs.min(axis=1) << _PAIR_SHIFT) | pairs.max(axis=1))
+        pairs = np.concatenate(found).astype(np.int64, copy=False)
+        codes.append((pairs.min(axis=1) << _PAIR_SHIFT) | pairs.max(axis=1))
+    return np.unique(np.concatenate(codes))
 
 
 def best_candidates(pairs: np.ndarray, sigs: np.ndarray) -> np.ndarray:
