@@ -67,9 +67,8 @@ def detect(corpus: Corpus, settings: Settings, root: Path,
         for start, fragment in zip(group.starts, fragments):
             taken[corpus.file_of[start]].append((fragment.start_line, fragment.end_line, number))
     # Many clones (exact and renamed ones at least _POOL_MIN_CLONES // 2): their
-    # suggestions are written by worker processes while this one looks for the
-    # near-miss copies.
-    # On a cluster, its workers write them.
+    # suggestions are written by worker processes (on a cluster, its workers) while this
+    # one looks for the near-miss copies.
     use_pool = settings.worker_count > 1 and len(pending) >= _POOL_MIN_CLONES // 2
     with _Advisor(root, settings.worker_count if use_pool else 1, previous or {},
                   spread.submit) as advisor:

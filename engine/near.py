@@ -146,9 +146,9 @@ def _by_bucket(entries: BandEntries, parts: int) -> list[BandEntries]:
     shares: list[BandEntries] = [[] for _ in range(parts)]
     for rows, keys in entries:
         share_of = keys % np.uint64(parts)
-        for share, taken in enumerate(shares):
+        for share, share_entries in enumerate(shares):
             inside = share_of == share
-            taken.append((rows[inside], keys[inside]))
+            share_entries.append((rows[inside], keys[inside]))
     return [share for share in shares if any(len(rows) for rows, _ in share)]
 
 
@@ -321,8 +321,8 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
 
     `taken` holds the exact and renamed fragments already reported (see `Taken`): a pair
     lying in two fragments of one such clone is not reported again. `too_common`: see
-    `candidate_pairs`. `spread`: where bucket pairing and verification run (see `cluster.Spread`); the
-    classes are formed here, from the verified pairs.
+    `candidate_pairs`. `spread`: where bucket pairing and verification run (see
+    `cluster.Spread`); the classes are formed here, from the verified pairs.
     """
     import numpy as np
     if len(corpus.near_unit) < 2:
