@@ -164,15 +164,15 @@ def clone_groups(corpus: Corpus, min_lines: int, min_tokens: int,
         key = hash64(array("Q", (exact if exact_only else renamed)[a:a + length]).tobytes())
         by_key[key].update((a, b))
         lengths[key] = length
+    weight = _weights(corpus)
     groups = []
     for key, found in by_key.items():
         length = lengths[key]
         starts = _without_overlaps(corpus, sorted(found), length)
-        if len(starts) < 2:
+        if len(starts) < 2 or _too_short(corpus, starts, length, weight, min_lines):
             continue
         exact_keys = {hash64(array("Q", exact[s:s + length]).tobytes()) for s in starts}
         groups.append(CloneGroup(key, len(exact_keys) == 1, tuple(starts), length))
-    weight = _weights(corpus)
     # Containers before what they contain, then the biggest savings first.
     groups.sort(key=lambda g: (-weight(g.starts[0], g.length), -len(g.starts), g.key))
     last = [g.length - 1 for g in groups]
@@ -181,6 +181,17 @@ def clone_groups(corpus: Corpus, min_lines: int, min_tokens: int,
          for g, tail in zip(groups, last)])]
     kept.sort(key=lambda g: (-weight(g.starts[0], g.length) * (len(g.starts) - 1), g.key))
     return kept
+
+
+def _too_short(corpus: Corpus, starts: list[int], length: int,
+               weight: Callable[[int, int], int], min_lines: int) -> bool:
+    """Whether an exact copy of small definitions (below `min_lines` weighted, see
+    EXACT_DEFINITION_LINES_LESS) is too short on the page as well: a five-line helper
+    copied whole is boilerplate to a reader, a seven-line one whose statement spans
+    lines, or with its docstring, is not."""
+    last = length - 1
+    return all(weight(s, length) < min_lines
+               and corpus.end_line[s + last] - corpus.start_line[s] + 1 < min_lines for s in starts)
 
 
 def fragments_of(corpus: Corpus, group: CloneGroup) -> tuple[Fragment, ...]:

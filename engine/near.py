@@ -13,8 +13,8 @@ token shingles are made per file in the pool (`engine.near_sign`). At match time
    (rapidfuzz's bit-parallel LCS, in C); similarity = 2·LCS / (len a + len b),
    as difflib's ratio.
 3. Pairs at or above the threshold form classes in which every pair passes;
-   fragments are trimmed to the statements that align (leading and trailing
-   body statements with no counterpart are cut).
+   each member is reported whole (its decorators, header and docstring too: a
+   copy that gained a first statement is still a copy of the whole function).
 
 Three index spaces meet here, named by `near_sign`'s NewTypes: `NearIndex`
 (a row of the near-unit columns and of the signature matrix), `UnitIndex` (a
@@ -43,6 +43,11 @@ from engine.normalize import hash64
 MAX_BAND_BUCKET = 24
 # Verification is the costly step: keep the best-looking candidates only.
 MAX_CANDIDATES = 3
+# Long functions alike at 80% are rarely so by chance, short ones often are (one shape,
+# other calls): a pair whose shorter side has LONG_TOKENS compared tokens or more needs
+# LONG_EASING less than the threshold.
+LONG_TOKENS = 100
+LONG_EASING = 0.05
 _MIN_ESTIMATE = 0.3
 _ESTIMATE_SLICE = 65536  # pairs whose signatures are compared at once
 _MAX_COUNT = 65535  # a token code's count in one unit, as _may_reach keeps it
@@ -270,8 +275,8 @@ def class_key(unit_hashes: Sequence[int]) -> int:
 class NearGroup(NamedTuple):
     """A near-miss clone class: its members' fragments in unit terms.
 
-    Each fragment is (first unit, last unit) of a run in one block: the whole
-    function, or the body statements left after trimming.
+    Each fragment is (first unit, last unit) in corpus units: a whole function is
+    (its unit, its unit).
     """
 
     key: int
@@ -341,18 +346,21 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
         if _overlapping(corpus, x, y):
             return None  # a function and one nested in it are not copies of each other
         score = similarity(codes(x), codes(y))
-        return score if score >= threshold else None
+        return score if score >= needed(x, y) else None
+
+    def needed(x: NearIndex, y: NearIndex) -> float:
+        return float(pair_thresholds(threshold, min(units.lengths[x], units.lengths[y])))
 
     pairs = pairs[_may_reach(corpus, pairs, threshold, codes)]
     kept = [(x, y) for x, y in pairs.tolist() if not _overlapping(corpus, x, y)
             and not _inside_one_clone(corpus, taken or {}, x, y)]
     verified = [NearPair(x, y, score) for (x, y), score in zip(kept, _scores(kept, codes, spread))
-                if score >= threshold]
+                if score >= needed(x, y)]
     groups = []
     twins = _twins(units.renamed, units.sized, units.eligible)
     for members, low in cliques(verified, verify):
         members = _with_twins(corpus, members, twins)
-        fragments = _trimmed(corpus, members, min_lines)
+        fragments = tuple((corpus.near_unit[n], corpus.near_unit[n]) for n in members)
         key = class_key([corpus.renamed[corpus.near_unit[m]] for m in members])
         groups.append(NearGroup(key, round(low, 3), fragments, int(units.tokens[members[0]])))
     return _drop_nested_groups(corpus, groups)
@@ -415,6 +423,12 @@ def _with_twins(corpus: Corpus, members: tuple[NearIndex, ...],
     return tuple(sorted(grown))
 
 
+def pair_thresholds(threshold: float, shorter: np.ndarray) -> np.ndarray:
+    """The similarity each pair needs, by the compared tokens of its shorter side."""
+    import numpy as np
+    return np.where(shorter >= LONG_TOKENS, threshold - LONG_EASING, threshold)
+
+
 def _worth_pairing(corpus: Corpus, pairs: np.ndarray, units: Eligible,
                    seeds: np.ndarray | None, threshold: float) -> np.ndarray:
     """Which candidate pairs may be near copies (a mask): not renamed twins, not nested,
@@ -422,9 +436,10 @@ def _worth_pairing(corpus: Corpus, pairs: np.ndarray, units: Eligible,
     import numpy as np
     a, b = pairs[:, 0], pairs[:, 1]
     lengths = units.lengths
-    sizes = np.minimum(lengths[a], lengths[b]) / np.maximum(lengths[a], lengths[b])
+    shorter = np.minimum(lengths[a], lengths[b])
+    needed = pair_thresholds(threshold, shorter)
     keep = (units.renamed[a] != units.renamed[b]) & ~_nested(corpus, pairs, units.files) \
-        & (sizes >= threshold / (2 - threshold))
+        & (shorter / np.maximum(lengths[a], lengths[b]) >= needed / (2 - needed))
     if seeds is not None:
         keep &= seeds[a] | seeds[b]
     return keep
@@ -461,7 +476,8 @@ def _may_reach(corpus: Corpus, pairs: np.ndarray, threshold: float,
     for start in range(0, len(pairs), _KEY_ROWS):  # (pairs, 256) counts: a slice at a time
         part = slice(start, start + _KEY_ROWS)
         shared[part] = np.minimum(bags[a[part]], bags[b[part]]).sum(axis=1, dtype=np.int64)
-    return (2 * shared / np.maximum(lengths[a] + lengths[b], 1) >= threshold) \
+    needed = pair_thresholds(threshold, np.minimum(lengths[a], lengths[b]))
+    return (2 * shared / np.maximum(lengths[a] + lengths[b], 1) >= needed) \
         | (np.maximum(lengths[a], lengths[b]) > _MAX_COUNT)
 
 
@@ -479,43 +495,6 @@ def _inside_one_clone(corpus: Corpus, spans: Taken, x: NearIndex, y: NearIndex) 
         file, start, end = corpus.file_of[unit], corpus.start_line[unit], corpus.end_line[unit]
         holders.append({(clone, lo) for lo, hi, clone in spans.get(file, ()) if lo <= start and end <= hi})
     return any(c1 == c2 and f1 != f2 for c1, f1 in holders[0] for c2, f2 in holders[1])
-
-
-def _trimmed(corpus: Corpus, members: tuple[NearIndex, ...],
-             min_lines: int) -> tuple[tuple[UnitIndex, UnitIndex], ...]:
-    """Each member's fragment (first unit, last unit): its function, less the leading or
-    trailing body statements that were added to it — statements with no counterpart
-    in the other members, at an end where every other member's statement has one.
-    (Two unmatched ends are one statement edited, and stay.)"""
-    renamed = corpus.renamed
-    bodies = []
-    for n in members:
-        first = corpus.near_sub_first[n]
-        bodies.append(range(first, corpus.block_end[first]))
-    keys = [{renamed[u] for u in body} for body in bodies]
-    matched = []
-    for index, body in enumerate(bodies):
-        others = set().union(*(k for j, k in enumerate(keys) if j != index))
-        matched.append([renamed[u] in others for u in body])
-    fragments = []
-    for index, body in enumerate(bodies):
-        unit = corpus.near_unit[members[index]]
-        flags = matched[index]
-        others = [m for j, m in enumerate(matched) if j != index]
-        first, last = 0, len(body) - 1
-        if all(m[0] for m in others):
-            while first < last and not flags[first]:
-                first += 1
-        if all(m[-1] for m in others):
-            while last > first and not flags[last]:
-                last -= 1
-        fragments.append((unit if first == 0 else body[first],
-                          unit if last == len(body) - 1 else body[last]))
-    if any(corpus.end_line[last] - corpus.start_line[first] + 1 < min_lines
-           for first, last in fragments):
-        # Trimmed below the size of a clone: the alignment is too thin to cut by.
-        return tuple((corpus.near_unit[n], corpus.near_unit[n]) for n in members)
-    return tuple(fragments)
 
 
 def _drop_nested_groups(corpus: Corpus, groups: list[NearGroup]) -> list[NearGroup]:

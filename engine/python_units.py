@@ -65,6 +65,9 @@ _PLAIN_VALUES = (ast.Name, ast.Constant, ast.Attribute)
 _PLAIN_VALUE_TYPES = frozenset(_PLAIN_VALUES)
 _PASSING = frozenset({ast.Return, ast.Expr, ast.Assign})
 _TYPE_DECLARATIONS = frozenset({"TypeVar", "ParamSpec", "TypeVarTuple", "NewType"})
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical",
+                          "log"})
+_LOGGER_NAMES = frozenset({"log", "logger", "logging", "getlogger"})
 # Tokens a line of code holds, for weighing statements spread over many lines.
 TOKENS_PER_LINE = 12
 # A function body of at most this many one-line statements is a getter,
@@ -205,6 +208,8 @@ class _UnitBuilder:
             self.set_aside(node)  # near-miss comparison would see its rows' shape only
         if type(node) is ast.AnnAssign:
             self.set_aside(node.annotation, b":")
+        elif _is_logging(node):
+            self.set_aside(node)  # a copy that logs more is still the same code
         noise = _is_noise(node, self.policy)
         return (node.lineno, node.end_lineno, exact, renamed,
                 0 if noise else _code_lines(node.end_lineno - node.lineno + 1, count),
@@ -450,6 +455,21 @@ def _is_noise(node: ast.stmt, policy: NoisePolicy) -> bool:
     return False
 
 
+def _is_logging(node: ast.stmt) -> bool:
+    """`log.debug(...)`, `self.logger.info(...)`, `logging.getLogger(__name__).warning(...)`:
+    a statement that only logs."""
+    if type(node) is not ast.Expr or type(node.value) is not ast.Call:
+        return False
+    func = node.value.func
+    if type(func) is not ast.Attribute or func.attr not in _LOG_METHODS:
+        return False
+    logger = func.value
+    if type(logger) is ast.Call:  # `logging.getLogger(__name__).debug`
+        logger = logger.func
+    name = logger.attr if type(logger) is ast.Attribute else getattr(logger, "id", "")
+    return name.lstrip("_").lower() in _LOGGER_NAMES
+
+
 def _declares_a_type(value: ast.expr) -> bool:
     """`T = TypeVar("T")` and its kin: typing declarations, written alike everywhere."""
     if type(value) is not ast.Call:
@@ -475,6 +495,19 @@ def _is_plain_store(node: ast.stmt) -> bool:
     return False
 
 
+def _fills_a_default(node: ast.stmt) -> bool:
+    """`if cls is None: cls = MultiDict`: an argument's default filled in, which a
+    store-only `__init__` may do before storing it."""
+    if type(node) is not ast.If or node.orelse or len(node.body) != 1:
+        return False
+    test, store = node.test, node.body[0]
+    return (type(test) is ast.Compare and type(test.left) is ast.Name
+            and len(test.ops) == 1 and type(test.ops[0]) is ast.Is
+            and type(test.comparators[0]) is ast.Constant and test.comparators[0].value is None
+            and type(store) is ast.Assign and len(store.targets) == 1
+            and type(store.targets[0]) is ast.Name and store.targets[0].id == test.left.id)
+
+
 def _is_noise_function(node: ast.FunctionDef | ast.AsyncFunctionDef, policy: NoisePolicy) -> bool:
     """Stubs, overloads, store-only bodies, getters, setters and delegations."""
     if not policy.stubs and any(_decorator_name(d) == "overload" for d in node.decorator_list):
@@ -483,7 +516,8 @@ def _is_noise_function(node: ast.FunctionDef | ast.AsyncFunctionDef, policy: Noi
     if not policy.stubs and all(_is_stub_statement(s) for s in statements):
         return True
     if not policy.boilerplate and statements and all(
-            _is_noise(s, policy) or _is_plain_store(s) for s in statements):
+            _is_noise(s, policy) or _is_plain_store(s) or _fills_a_default(s)
+            for s in statements):
         return True
     if not policy.delegations and _is_thin(statements):
         return True

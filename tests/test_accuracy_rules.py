@@ -205,3 +205,121 @@ def test_a_one_call_pass_through_is_a_delegation_however_long():
                   min_lines=6, min_tokens=30)
     typevars = "".join(f'{name} = TypeVar("{name}")\n' for name in "ABCDEFGH")
     assert_clones({"a.py": typevars, "b.py": typevars}, [], min_lines=6, min_tokens=20)
+
+
+def test_an_exact_copy_of_a_five_line_helper_is_not_reported_a_seven_line_one_is():
+    """Small whole functions copied verbatim: five lines on the page are boilerplate to a
+    reader (judged so); seven, one statement spread over lines, are a copy."""
+    helper = textwrap.dedent("""\
+        def _drop(self):
+            if self._makefile_refs < 1:
+                self.close()
+            else:
+                self._makefile_refs -= 1
+    """)
+    assert_clones({"a.py": helper, "b.py": helper}, [])
+    spread = textwrap.dedent("""\
+        def _bind_to_schema(self, field_name, schema):
+            super()._bind_to_schema(field_name, schema)
+            self.format = (
+                self.format
+                or getattr(self.root.opts, self.SCHEMA_OPTS_VAR_NAME)
+                or self.DEFAULT_FORMAT
+            )
+    """)
+    assert_clones({"a.py": spread, "b.py": spread}, [("exact", [("a.py", 1, 7), ("b.py", 1, 7)])])
+
+
+def test_logging_calls_are_set_aside_in_near_comparison():
+    """A copy that logs more (or less) is the same code; a `print` is output, not logging."""
+    body = "    parts = text.split(\",\")\n"
+    for line in ('    log.debug("parsing %s", text)\n',
+                 '    self.logger.info("parsing")\n',
+                 '    logging.getLogger(__name__).warning("parsing %s", text)\n',
+                 '    _LOG.exception("parsing")\n'):
+        assert near_codes(PLAIN.replace(body, line + body + line)) == near_codes(PLAIN), line
+    assert near_codes(PLAIN.replace(body, '    print("parsing")\n' + body)) != near_codes(PLAIN)
+    assert near_codes(PLAIN.replace(body, '    log.append(text)\n' + body)) != near_codes(PLAIN)
+
+
+def test_an_init_that_fills_defaults_and_stores_its_arguments_is_boilerplate():
+    init = textwrap.dedent("""\
+        class {name}:
+            def __init__(self, stream_factory=None, max_size=None, cls=None, silent=True):
+                if stream_factory is None:
+                    stream_factory = default_stream_factory
+                self.stream_factory = stream_factory
+                self.max_size = max_size
+                if cls is None:
+                    cls = MultiDict
+                self.cls = cls
+                self.silent = silent
+    """)
+    assert_clones({"a.py": init.format(name="FormParser"), "b.py": init.format(name="Parser")},
+                  [], min_lines=6, min_tokens=30)
+    # Logic beside the stores is not boilerplate.
+    working = init.replace("    self.silent = silent\n",
+                           "    self.silent = silent\n        self.buffer = bytearray(max_size or 0)\n")
+    assert_clones({"a.py": working.format(name="FormParser"), "b.py": working.format(name="Parser")},
+                  [("renamed", [("a.py", 1, 11), ("b.py", 1, 11)])], min_lines=6, min_tokens=30)
+
+
+def test_a_near_copy_with_a_statement_added_first_is_reported_whole():
+    """The copy gained a guard as its first statement: both functions are reported from
+    their `def` lines, not cut to the statements that align."""
+    guarded = PLAIN.replace("    parts = text.split", "    if text is None:\n"
+                            "        raise TypeError(\"text\")\n    parts = text.split") \
+        .replace("parse", "split_all").replace("values", "found")
+    clones = assert_clones({"a.py": PLAIN, "b.py": guarded},
+                           [("near", [("a.py", 1, 8), ("b.py", 1, 10)])])
+    assert clones[0].similarity < 1.0
+
+
+def test_long_functions_need_less_similarity_than_short_ones():
+    """A pair whose shorter side has LONG_TOKENS compared tokens passes LONG_EASING under
+    the threshold: at 0.80-0.85, a long pair is a copy and a short one is not reported."""
+    import numpy as np
+
+    from engine.near import LONG_EASING, LONG_TOKENS, pair_thresholds, similarity
+    needed = pair_thresholds(0.85, np.array([LONG_TOKENS - 1, LONG_TOKENS]))
+    assert needed.tolist() == [0.85, 0.85 - LONG_EASING]
+
+    body = ["    total = 0",
+            "    for row in rows:",
+            "        if row.weight > limit:",
+            "            total += scale(row.weight, factor)",
+            "        elif row.name in seen:",
+            "            continue",
+            "    seen = {row.name for row in rows if row.active}",
+            "    report = Report(total, len(seen))",
+            "    with open(path, 'w') as out:",
+            "        out.write(report.render(width=80))",
+            "    try:",
+            "        cache[key] = report",
+            "    except KeyError as error:",
+            "        raise LookupError(key) from error",
+            "    while pending and total > 0:",
+            "        total -= pending.pop().cost",
+            "    return report, total"]
+    other = "    assert not [c for c in key if c.isdigit()], key\n    del cache[key:], pending[::2]"
+
+    def function(name: str, lines: list[str]) -> str:
+        return f"def {name}(rows, limit, factor, path, cache, key, pending, seen):\n" \
+            + "\n".join(lines) + "\n"
+
+    def similar(a: str, b: str) -> float:
+        return similarity(near_codes(a), near_codes(b))
+
+    # Two statements of seventeen replaced; the short one is the first eight lines and
+    # its own `return`, with one statement replaced.
+    long_a = function("a", body)
+    long_b = function("b", [*body[:6], other, other, *body[8:]])
+    short_a = function("a", [*body[:6], "    seen.clear()", "    return total"])
+    short_b = function("b", [*body[:6], other, "    return total"])
+    assert len(near_codes(long_a)) >= LONG_TOKENS > len(near_codes(short_a))
+    assert 0.85 - LONG_EASING <= similar(long_a, long_b) < 0.85
+    assert 0.85 - LONG_EASING <= similar(short_a, short_b) < 0.85
+    long_clones = assert_clones({"a.py": long_a, "b.py": long_b},
+                                [("near", [("a.py", 1, 18), ("b.py", 1, 20)])])
+    assert long_clones[0].similarity < 0.85
+    assert_clones({"a.py": short_a, "b.py": short_b}, [])
