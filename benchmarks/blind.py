@@ -50,6 +50,7 @@ import json
 import random
 import re
 import sys
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -491,23 +492,29 @@ def collect(tools: Sequence[str], heldout: Path, drift_dir: Path, seed: int) -> 
     return reports, pools
 
 
-def judged_before(keys: Sequence[Path]) -> set[tuple[str, tuple[tuple[str, int, int], ...]]]:
-    """The cases of earlier rounds' keys, by source and shown fragments."""
-    seen = set()
+Judged = dict[str, list[tuple[tuple[str, int, int], ...]]]
+
+
+def judged_before(keys: Sequence[Path]) -> Judged:
+    """The cases of earlier rounds' keys: per source, each case's shown fragments."""
+    seen: Judged = defaultdict(list)
     for path in keys:
         try:
             cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
         except (OSError, ValueError, KeyError) as exc:
             raise SampleError(f"{path}: not a key written by `blind sample` ({exc})") from exc
         for case in cases.values():
-            seen.add((case["source"], tuple((f["path"], f["start"], f["end"]) for f in case["fragments"])))
+            seen[case["source"]].append(tuple((f["path"], f["start"], f["end"]) for f in case["fragments"]))
     return seen
 
 
-def without(pool: Pools, seen: set[tuple[str, tuple[tuple[str, int, int], ...]]]) -> Pools:
-    """A tool's pools less the cases judged before (a new round judges new cases)."""
+def without(pool: Pools, seen: Judged) -> Pools:
+    """A tool's pools less the cases judged before (a new round judges new cases): a case
+    each of whose fragments overlaps one of an earlier case's is the same pair of regions,
+    even when a later detector reports them a few lines longer or shorter."""
     def fresh(case: Case) -> bool:
-        return (case.source, tuple((f.path, f.start, f.end) for f in case.fragments)) not in seen
+        return not any(all(any(_overlaps(f, *place) for place in earlier) for f in case.fragments)
+                       for earlier in seen.get(case.source, ()))
 
     return Pools(pool.tool, tuple({source: [c for c in cases if fresh(c)] for source, cases in tier.items()}
                                   for tier in pool.tiers))

@@ -393,7 +393,9 @@ def _inject(work_dir: Path, texts: dict[str, str], planned: Sequence[_Placement]
     inserted: dict[str, list[tuple[int, int]]] = {}  # path -> (after line, lines inserted)
     for path, items in by_file.items():
         lines = texts[path].rstrip("\n").split("\n")
-        items.sort(key=lambda p: (p.after, p.seq))
+        # At one line (the end of a file whose last statement is a class), methods go
+        # before functions: a function first would close the class they belong to.
+        items.sort(key=lambda p: (p.after, not p.as_method, p.seq))
         out: list[str] = []
         cursor = 0
         for item in items:

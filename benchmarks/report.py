@@ -418,6 +418,7 @@ RENDERERS: dict[str, Renderer] = {
     "drift-heldout": Renderer("drift-heldout.json", render_drift),
     "heldout": Renderer("heldout.json", render_heldout),
     "heldout-seed2": Renderer("heldout-seed2/heldout.json", render_heldout),
+    "heldout-seed3": Renderer("heldout-seed3/heldout.json", render_heldout),
     "blind": Renderer("blind.json", render_blind),
     "curve": Renderer("curve.json", render_curve),
     "blind-round2": Renderer("blind-round2/blind.json", render_blind),

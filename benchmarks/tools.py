@@ -197,7 +197,7 @@ def run_codebot(root: Path, work: Path, *, db: Path | None = None, extra: Sequen
 def run_jscpd(root: Path, work: Path, *, strong: bool = False, tools_dir: Path = TOOLS_DIR) -> ToolRun:
     """jscpd 5.3.2 on ``root``: default options, or its strongest Python options."""
     name = "jscpd-strong" if strong else "jscpd"
-    report_dir = work / f"{name}-report"
+    report_dir = work.resolve() / f"{name}-report"  # jscpd runs in `root`: no relative path
     if report_dir.exists():
         shutil.rmtree(report_dir)
     err = work / f"{name}.stderr"

@@ -285,3 +285,11 @@ def test_a_new_round_leaves_out_the_cases_of_an_earlier_key(tmp_path):
         {"path": "a.py", "start": 1, "end": 9}, {"path": "b.py", "start": 3, "end": 11}]}}}))
     pool = Pools("codebot", ({"splitB": [old, new], "drift": []},))
     assert without(pool, judged_before([key])).tiers[0]["splitB"] == [new]
+    # The same regions reported a few lines longer by a later detector were judged too;
+    # a pair sharing only one region with a judged case was not.
+    longer = Case("codebot", "splitB", "real", tmp_path,
+                  (ToolFragment("a.py", 1, 12), ToolFragment("b.py", 2, 11)), 2)
+    half = Case("codebot", "splitB", "real", tmp_path,
+                (ToolFragment("a.py", 1, 9), ToolFragment("d.py", 3, 11)), 2)
+    pool = Pools("codebot", ({"splitB": [longer, half], "drift": []},))
+    assert without(pool, judged_before([key])).tiers[0]["splitB"] == [half]

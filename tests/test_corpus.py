@@ -259,3 +259,27 @@ def test_real_clones_skip_injected_copies() -> None:
     touching = Clone((Fragment("a.py", 1, 5), Fragment("b.py", 118, 125)))
     real = Clone((Fragment("a.py", 1, 5), Fragment("b.py", 1, 5)))
     assert real_clones([touching, real], MANIFEST) == [real]
+
+
+def test_a_method_and_a_function_copied_to_the_end_of_one_class_file_both_fit(tmp_path: Path) -> None:
+    """A file whose last statement is a class may get a method copy (at the class's end)
+    and a function copy (at the file's end) after the same line: the method goes first."""
+    from benchmarks.corpus import Candidate, _inject, _Placement
+    from benchmarks.mutations import Mutant
+
+    text = "class Cursor:\n    def back(self):\n        return self.x - 1\n"
+    original = Candidate("cursor.py", 2, 3, "back", "Cursor", 2)
+    function = _Placement(0, original, Mutant("T1", "def back_copy(self):\n    return self.x - 1", "back_copy", {}, 0),
+                          "cursor.py", 3, False)
+    method = _Placement(1, original, Mutant("T1", "    def back_again(self):\n        return self.x - 1",
+                                            "back_again", {}, 0), "cursor.py", 3, True)
+    (tmp_path / "cursor.py").write_text(text)
+    injections = _inject(tmp_path, {"cursor.py": text}, [function, method])
+    written = (tmp_path / "cursor.py").read_text()
+    tree = ast.parse(written)
+    assert [type(node).__name__ for node in tree.body] == ["ClassDef", "FunctionDef"]
+    assert [m.name for m in tree.body[0].body] == ["back", "back_again"]
+    spans = {i.id: (i.copy.start, i.copy.end) for i in injections}
+    lines = written.split("\n")
+    assert lines[spans[0][0] - 1].startswith("def back_copy")
+    assert lines[spans[1][0] - 1].startswith("    def back_again")
