@@ -423,6 +423,8 @@ RENDERERS: dict[str, Renderer] = {
     "curve": Renderer("curve.json", render_curve),
     "blind-round2": Renderer("blind-round2/blind.json", render_blind),
     "curve-round2": Renderer("blind-round2/curve.json", render_curve),
+    "blind-round3": Renderer("blind-round3/blind.json", render_blind),
+    "curve-round3": Renderer("blind-round3/curve.json", render_curve),
     "cluster-scaling": Renderer("cluster_scaling.json", render_cluster_scaling),
 }
 

@@ -354,8 +354,10 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
     pairs = pairs[_may_reach(corpus, pairs, threshold, codes)]
     kept = [(x, y) for x, y in pairs.tolist() if not _overlapping(corpus, x, y)
             and not _inside_one_clone(corpus, taken or {}, x, y)]
-    verified = [NearPair(x, y, score) for (x, y), score in zip(kept, _scores(kept, codes, spread))
-                if score >= needed(x, y)]
+    shorter = units.lengths[np.array(kept, dtype=np.int64).reshape(-1, 2)].min(axis=1)
+    verified = [NearPair(x, y, score) for (x, y), score, least in
+                zip(kept, _scores(kept, codes, spread), pair_thresholds(threshold, shorter).tolist())
+                if score >= least]
     groups = []
     twins = _twins(units.renamed, units.sized, units.eligible)
     for members, low in cliques(verified, verify):
