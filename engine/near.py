@@ -22,6 +22,7 @@ corpus unit) and `FileIndex` (a corpus file).
 """
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from itertools import chain, combinations
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Sequence
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 from engine.cluster import IN_PROCESS, Spread
-from engine.match import SNIPPET_FACTOR, Corpus, outermost
+from engine.match import (EXACT_DEFINITION_FACTOR, EXACT_DEFINITION_LINES_LESS, SNIPPET_FACTOR,
+                          Corpus, outermost)
 from engine.near_sign import NUM_PERM, FileIndex, NearIndex, UnitIndex, parameters
 from engine.normalize import hash64
 
@@ -358,7 +360,7 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
     verified = [NearPair(x, y, score) for (x, y), score, least in
                 zip(kept, _scores(kept, codes, spread), pair_thresholds(threshold, shorter).tolist())
                 if score >= least]
-    groups = []
+    groups = _annotated_copies(corpus, units, min_lines, min_tokens, taken or {}, seeds)
     twins = _twins(units.renamed, units.sized, units.eligible)
     for members, low in cliques(verified, verify):
         members = _with_twins(corpus, members, twins)
@@ -495,8 +497,42 @@ def _inside_one_clone(corpus: Corpus, spans: Taken, x: NearIndex, y: NearIndex) 
     for n in (x, y):
         unit = corpus.near_unit[n]
         file, start, end = corpus.file_of[unit], corpus.start_line[unit], corpus.end_line[unit]
-        holders.append({(clone, lo) for lo, hi, clone in spans.get(file, ()) if lo <= start and end <= hi})
+        holders.append({(clone, (file, lo)) for lo, hi, clone in spans.get(file, ())
+                        if lo <= start and end <= hi})
     return any(c1 == c2 and f1 != f2 for c1, f1 in holders[0] for c2, f2 in holders[1])
+
+
+def _annotated_copies(corpus: Corpus, units: Eligible, min_lines: int, min_tokens: int,
+                      taken: Taken, seeds: np.ndarray | None) -> list[NearGroup]:
+    """Whole functions too small for near-miss pairing but big enough for an exact copy
+    (see `match.EXACT_DEFINITION_FACTOR`), whose bodies are exact copies and whose compared
+    tokens are the same: the same function with annotations, decorators, a docstring or
+    its parameters' names changed (an exact copy it would be, but for those)."""
+    import numpy as np
+    small = np.flatnonzero(~units.sized
+                           & (units.lengths >= round(min_tokens * EXACT_DEFINITION_FACTOR))
+                           & (np.asarray(corpus.lines)[np.asarray(corpus.near_unit)]
+                              >= min_lines - EXACT_DEFINITION_LINES_LESS))
+    alike: dict[int, list[NearIndex]] = defaultdict(list)
+    for n in small.tolist():
+        body = array("Q", corpus.exact[corpus.near_sub_first[n]:corpus.near_sub_stop[n]])
+        alike[hash64(_codes_of(corpus, n) + body.tobytes())].append(n)
+    groups = []
+    for key, members in alike.items():
+        members = [m for i, m in enumerate(members)
+                   if not any(_overlapping(corpus, m, other) for other in members[:i])]
+        if len(members) < 2 or (seeds is not None and not seeds[members].any()) \
+                or all(_inside_one_clone(corpus, taken, members[0], m) for m in members[1:]) \
+                or all(corpus.end_line[u] - corpus.start_line[u] + 1 < min_lines
+                       for u in (corpus.near_unit[m] for m in members)):
+            continue
+        groups.append(NearGroup(key, 1.0, tuple((corpus.near_unit[m], corpus.near_unit[m])
+                                                for m in members), int(units.tokens[members[0]])))
+    return groups
+
+
+def _codes_of(corpus: Corpus, n: NearIndex) -> bytes:
+    return corpus.codes[corpus.near_codes[n]][corpus.near_token_first[n]:corpus.near_token_stop[n]]
 
 
 def _drop_nested_groups(corpus: Corpus, groups: list[NearGroup]) -> list[NearGroup]:

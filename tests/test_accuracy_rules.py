@@ -323,3 +323,22 @@ def test_long_functions_need_less_similarity_than_short_ones():
                                 [("near", [("a.py", 1, 18), ("b.py", 1, 20)])])
     assert long_clones[0].similarity < 0.85
     assert_clones({"a.py": short_a, "b.py": short_b}, [])
+
+
+def test_a_small_function_annotated_in_its_copy_is_reported_an_edited_one_is_not():
+    """Too small for near-miss pairing, but an exact copy but for its annotations: found,
+    as an exact copy of that size would be. Edited or renamed, it stays too small."""
+    old = textwrap.dedent('''\
+        def ensure_object(self, object_type):
+            """Like find_object, but makes the object when there is none."""
+            rv = self.find_object(object_type)
+            if rv is None:
+                self.obj = rv = object_type()
+            return rv
+    ''')
+    new = old.replace("(self, object_type):", "(self, object_type: t.Type[V]) -> V:")
+    assert near_codes(old) == near_codes(new) and len(near_codes(old)) < 35
+    clones = assert_clones({"a.py": old, "b.py": new}, [("near", [("a.py", 1, 6), ("b.py", 1, 6)])])
+    assert clones[0].similarity == 1.0
+    assert_clones({"a.py": old, "b.py": new.replace("return rv", "return rv or None")}, [])
+    assert_clones({"a.py": old, "b.py": new.replace("rv", "found")}, [])
