@@ -419,12 +419,15 @@ RENDERERS: dict[str, Renderer] = {
     "heldout": Renderer("heldout.json", render_heldout),
     "heldout-seed2": Renderer("heldout-seed2/heldout.json", render_heldout),
     "heldout-seed3": Renderer("heldout-seed3/heldout.json", render_heldout),
+    "heldout-seed4": Renderer("heldout-seed4/heldout.json", render_heldout),
     "blind": Renderer("blind.json", render_blind),
     "curve": Renderer("curve.json", render_curve),
     "blind-round2": Renderer("blind-round2/blind.json", render_blind),
     "curve-round2": Renderer("blind-round2/curve.json", render_curve),
     "blind-round3": Renderer("blind-round3/blind.json", render_blind),
     "curve-round3": Renderer("blind-round3/curve.json", render_curve),
+    "blind-round4": Renderer("blind-round4/blind.json", render_blind),
+    "curve-round4": Renderer("blind-round4/curve.json", render_curve),
     "cluster-scaling": Renderer("cluster_scaling.json", render_cluster_scaling),
 }
 
