@@ -45,6 +45,13 @@ SNIPPET_FACTOR = 1.3
 # rarely chance (identity of renamed code is: `try: f(x) except E: return False`).
 EXACT_DEFINITION_FACTOR = 0.6
 EXACT_DEFINITION_LINES_LESS = 1
+
+
+def exact_definition_floors(min_lines: int, min_tokens: int) -> tuple[int, int]:
+    """The lines and tokens an exact copy of whole definitions needs (see
+    EXACT_DEFINITION_FACTOR)."""
+    return min_lines - EXACT_DEFINITION_LINES_LESS, round(min_tokens * EXACT_DEFINITION_FACTOR)
+
 # Corpus units per partition of the runs' seeds: the partitions' count grows with the
 # corpus, so each stays about the same size (a partition copies the blocks its seeds lie
 # in: at 4.6 M units, 8 partitions of at most 66 MiB, where 4 were 96 MiB).
@@ -400,8 +407,7 @@ def _size_class(exact: Sequence[int], min_lines: int, min_tokens: int,
     longer copy, so joining continuation lines cannot hide one."""
     cum_lines, cum_tokens, cum_plain = cumulative
     snippet_tokens = round(min_tokens * SNIPPET_FACTOR)
-    small_tokens = round(min_tokens * EXACT_DEFINITION_FACTOR)
-    small_lines = min_lines - EXACT_DEFINITION_LINES_LESS
+    small_lines, small_tokens = exact_definition_floors(min_lines, min_tokens)
 
     def size_class(a: int, b: int, length: int) -> bool | None:
         lines = max(cum_lines[a + length] - cum_lines[a], cum_lines[b + length] - cum_lines[b])
@@ -438,8 +444,8 @@ def seedable(corpus: Corpus, min_lines: int, min_tokens: int,
     first, end = np.asarray(corpus.block_first), np.asarray(corpus.block_end)
     lines, tokens = np.asarray(cum_lines), np.asarray(cum_tokens)
     # The floors of the smallest reportable run: an exact copy of a definition.
-    room = (lines[end] - lines[first] >= min_lines - EXACT_DEFINITION_LINES_LESS) \
-        & (tokens[end] - tokens[first] >= round(min_tokens * EXACT_DEFINITION_FACTOR))
+    small_lines, small_tokens = exact_definition_floors(min_lines, min_tokens)
+    room = (lines[end] - lines[first] >= small_lines) & (tokens[end] - tokens[first] >= small_tokens)
     return room & ~np.asarray(corpus.noise, dtype=bool)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
+from functools import partial
 from itertools import chain, combinations
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Sequence
 
@@ -35,8 +36,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 from engine.cluster import IN_PROCESS, Spread
-from engine.match import (EXACT_DEFINITION_FACTOR, EXACT_DEFINITION_LINES_LESS, SNIPPET_FACTOR,
-                          Corpus, outermost)
+from engine.match import SNIPPET_FACTOR, Corpus, exact_definition_floors, outermost
 from engine.near_sign import NUM_PERM, FileIndex, NearIndex, UnitIndex, parameters
 from engine.normalize import hash64
 
@@ -341,8 +341,7 @@ def near_groups(corpus: Corpus, min_lines: int, min_tokens: int, threshold: floa
         pairs = best_candidates(pairs[_worth_pairing(corpus, pairs, units, seeds, threshold)],
                                 units.sigs)
 
-    def codes(n: NearIndex) -> bytes:
-        return corpus.codes[corpus.near_codes[n]][corpus.near_token_first[n]:corpus.near_token_stop[n]]
+    codes = partial(_codes_of, corpus)
 
     def verify(x: NearIndex, y: NearIndex) -> float | None:
         if _overlapping(corpus, x, y):
@@ -505,14 +504,13 @@ def _inside_one_clone(corpus: Corpus, spans: Taken, x: NearIndex, y: NearIndex) 
 def _annotated_copies(corpus: Corpus, units: Eligible, min_lines: int, min_tokens: int,
                       taken: Taken, seeds: np.ndarray | None) -> list[NearGroup]:
     """Whole functions too small for near-miss pairing but big enough for an exact copy
-    (see `match.EXACT_DEFINITION_FACTOR`), whose bodies are exact copies and whose compared
+    (see `match.exact_definition_floors`), whose bodies are exact copies and whose compared
     tokens are the same: the same function with annotations, decorators, a docstring or
     its parameters' names changed (an exact copy it would be, but for those)."""
     import numpy as np
-    small = np.flatnonzero(~units.sized
-                           & (units.lengths >= round(min_tokens * EXACT_DEFINITION_FACTOR))
-                           & (np.asarray(corpus.lines)[np.asarray(corpus.near_unit)]
-                              >= min_lines - EXACT_DEFINITION_LINES_LESS))
+    small_lines, small_tokens = exact_definition_floors(min_lines, min_tokens)
+    small = np.flatnonzero(~units.sized & (units.lengths >= small_tokens)
+                           & (np.asarray(corpus.lines)[np.asarray(corpus.near_unit)] >= small_lines))
     alike: dict[int, list[NearIndex]] = defaultdict(list)
     for n in small.tolist():
         body = array("Q", corpus.exact[corpus.near_sub_first[n]:corpus.near_sub_stop[n]])
@@ -532,6 +530,7 @@ def _annotated_copies(corpus: Corpus, units: Eligible, min_lines: int, min_token
 
 
 def _codes_of(corpus: Corpus, n: NearIndex) -> bytes:
+    """A function's compared tokens, one byte each."""
     return corpus.codes[corpus.near_codes[n]][corpus.near_token_first[n]:corpus.near_token_stop[n]]
 
 
