@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import gc
-import keyword
-import re
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Set
@@ -12,10 +10,10 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from engine.cluster import IN_PROCESS, Spread, Task
 from engine.config import Settings
+from engine.content import copies_in_content
 from engine.match import Corpus, clone_groups, fragments_of, group_size
 from engine.near import Taken, near_groups
 from engine.near_sign import FileIndex
-from engine.normalize import SEP
 from engine.records import Clone, Fragment, KeyedClone
 from engine.sources import FragmentTexts
 from engine.suggest import code_tokens, suggestion
@@ -122,7 +120,7 @@ class _Advisor:
         self.root = root
         self.previous = previous
         self.items: list[_Pending] = []
-        self.advice: dict[int, tuple[str, float, bool] | tuple[Task, int]] = {}
+        self.advice: dict[int, _Advice | tuple[Task, int]] = {}
         self.dropped: set[int] = set()
         self.pool: ProcessPoolExecutor | None = None
         self.submit = submit
@@ -152,7 +150,7 @@ class _Advisor:
             self.items.append(item)
             old = self.previous.get(item.key)
             if old is not None and old.fragments == item.fragments:
-                self.advice[index] = (old.suggestion, old.similarity, True)
+                self.advice[index] = (old.suggestion, old.similarity, tuple(range(len(old.fragments))))
             else:
                 todo.append(index)
         if self.submit is None:
@@ -183,60 +181,41 @@ class _Advisor:
             text, similarity, kept = advice
             if not kept:
                 continue
+            fragments = tuple(item.fragments[i] for i in kept)
             clones.append(KeyedClone(Clone(f"c{item.key[:12]}", item.kind,  # type: ignore[arg-type]
-                                           similarity, _span(item.fragments[0]), item.tokens,
-                                           item.fragments, text), item.key))
+                                           similarity, _span(fragments[0]), item.tokens,
+                                           fragments, text), item.key))
         return clones
 
 
-def _advise(job: tuple[Path, list[_Pending]]) -> list[tuple[str, float, bool]]:
-    """Suggestions (and token similarities) for a batch of clones, and whether each is
-    kept (see `shares_content`); runs in a worker."""
+# A clone's suggestion, its similarity, and the positions of the copies it keeps (none: not
+# reported).
+_Advice = tuple[str, float, tuple[int, ...]]
+
+
+def _advise(job: tuple[Path, list[_Pending]]) -> list[_Advice]:
+    """Suggestions (and token similarities) for a batch of clones, and which of each
+    clone's copies are kept (see `copies_in_content`); runs in a worker."""
     root, items = job
     texts = FragmentTexts(root)
     results = []
     for item in items:
         copies = [texts.get(f) for f in item.fragments]
         # Each copy tokenized once, for the content test and the suggestion both.
-        copy_tokens = None if item.kind == "exact" else list(map(code_tokens, copies))
-        if copy_tokens is not None and not shares_content(copy_tokens):
-            results.append(("", 0.0, False))  # not reported: no suggestion to write
-            continue
-        text, token_similarity = suggestion(item.kind, copies, _span(item.fragments[0]),
+        kept = tuple(range(len(copies)))
+        copy_tokens = None
+        if item.kind != "exact":
+            copy_tokens = list(map(code_tokens, copies))
+            kept = copies_in_content(copy_tokens, item.kind == "near")
+            if not kept:
+                results.append(("", 0.0, ()))  # not reported: no suggestion to write
+                continue
+            copies, copy_tokens = [copies[i] for i in kept], [copy_tokens[i] for i in kept]
+        text, token_similarity = suggestion(item.kind, copies, _span(item.fragments[kept[0]]),
                                             item.similarity, copy_tokens)
         results.append((text, token_similarity if item.similarity is None else item.similarity,
-                        True))
+                        kept))
     return results
-
-
-# A renamed or edited copy uses the same APIs: called names and attributes survive a
-# rename of locals. Two fragments of one shape that call different things are not copies
-# (`tokenizer.consume(); _parse_extras()` beside `tokenizer.consume(); _parse_marker_op()`).
-_SHARED_NAMES = 0.5
-_MIN_NAMES = 3  # fewer than this on a side: too little to judge by
-_KEYWORDS = frozenset(k.encode() for k in keyword.kwlist)  # `return (`, `if (`
-_USED_NAME_RE = re.compile(
-    rb"\x00\.\x00([A-Za-z_\x80-\xff][\w\x80-\xff]*)"  # an attribute
-    rb"|(?<!\x00def)(?<!\x00class)\x00([A-Za-z_\x80-\xff][\w\x80-\xff]*)(?=\x00\()")  # a call
-
-
-def used_names(copy_tokens: list[bytes]) -> set[bytes]:
-    """The attribute and called names of a fragment's tokens (not the names it defines)."""
-    joined = SEP + SEP.join(copy_tokens) + SEP
-    return {attribute or called for attribute, called in _USED_NAME_RE.findall(joined)} - _KEYWORDS
-
-
-def shares_content(copies: list[list[bytes]]) -> bool:
-    """Whether two of the copies (their `code_tokens`) use the same APIs: at least
-    _SHARED_NAMES of the smaller side's called names and attributes in common (or too few
-    to judge by)."""
-    names = [used_names(copy) for copy in copies]
-    for i, first in enumerate(names):
-        for other in names[i + 1:]:
-            smaller = min(len(first), len(other))
-            if smaller < _MIN_NAMES or len(first & other) >= _SHARED_NAMES * smaller:
-                return True
-    return False
 
 
 def _span(fragment: Fragment) -> int:

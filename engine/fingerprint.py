@@ -27,7 +27,7 @@ from engine.partial import PieceError, partial_fingerprints, statements_by_piece
 from engine.token_units import lexer_fingerprints, line_count
 
 # Bump when units or hashes change meaning: stored fingerprints are then redone.
-FINGERPRINT_VERSION = 10  # 10: logging calls set aside from near-miss codes; __init__ filling defaults is noise
+FINGERPRINT_VERSION = 11  # 11: comparison dunders that compare fields are boilerplate
 
 _BINARY_SNIFF = 8192
 # Python sources bigger than this are parsed piece by piece (see `partial.statements_by_piece`):

@@ -75,11 +75,14 @@ class TokenStream(NamedTuple):
                 hash64(SEP.join(self.renamed[first:stop])))
 
 
+def abstract_literals(framed: bytes) -> bytes:
+    """Every string literal of a NUL-framed token stream turned into `"`, every number into `0`."""
+    return _NUMBER_TOKEN_RE.sub(b"\x000", _STRING_TOKEN_RE.sub(b'\x00"', framed))
+
+
 def rename(joined: bytes) -> bytes:
     """Abstract literals and names out of a NUL-joined exact token stream."""
-    joined = _STRING_TOKEN_RE.sub(b'\x00"', SEP + joined + SEP)
-    joined = _NUMBER_TOKEN_RE.sub(b"\x000", joined)
-    return _NAME_TOKEN_RE.sub(b"\x00v", joined)[1:-1]
+    return _NAME_TOKEN_RE.sub(b"\x00v", abstract_literals(SEP + joined + SEP))[1:-1]
 
 
 def token_stream(source: bytes) -> TokenStream:

@@ -78,6 +78,12 @@ _THIN_LINES = 4
 _BOILERPLATE_LINES = 6
 _PROTOCOL_DUNDERS = frozenset(
     f"__{name}__" for name in "eq ne lt le gt ge hash repr str format bool len".split())
+# A comparison of fields is boilerplate at any length (see _compares_fields).
+_COMPARISON_DUNDERS = frozenset(f"__{name}__" for name in "eq ne lt le gt ge".split())
+_FIELD_COMPARISON_TYPES = frozenset({
+    ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare, ast.Eq, ast.NotEq, ast.Lt,
+    ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.Attribute, ast.Name, ast.Load,
+    ast.Tuple, ast.Constant})
 # This many consecutive statements of one shape are a table written as code.
 _REPEATED_RUN = 3
 # A block of at least this many statements with at most a third distinct
@@ -530,6 +536,8 @@ def _is_protocol_boilerplate(node: ast.FunctionDef | ast.AsyncFunctionDef,
                              statements: list[ast.stmt]) -> bool:
     """Short comparison and repr dunders and the `return NotImplemented` pattern:
     written alike in every class that has them."""
+    if node.name in _COMPARISON_DUNDERS and _compares_fields(statements):
+        return True
     if sum(s.end_lineno - s.lineno + 1 for s in statements) > _BOILERPLATE_LINES:
         return False
     if node.name in _PROTOCOL_DUNDERS:
@@ -537,6 +545,18 @@ def _is_protocol_boilerplate(node: ast.FunctionDef | ast.AsyncFunctionDef,
     return len(statements) <= _THIN_STATEMENTS and any(
         type(s) is ast.Return and type(s.value) is ast.Name and s.value.id == "NotImplemented"
         for s in _statements_in(node.body))
+
+
+def _compares_fields(statements: list[ast.stmt]) -> bool:
+    """`if not isinstance(other, C): return NotImplemented` guards, then
+    `return self.a == other.a and self.b == other.b` (or the fields as tuples): a
+    comparison that names the fields and nothing else."""
+    *guards, result = statements or [ast.Pass()]
+    return type(result) is ast.Return and result.value is not None and all(
+        type(sub) in _FIELD_COMPARISON_TYPES for sub in ast.walk(result.value)) and all(
+        type(guard) is ast.If and not guard.orelse and len(guard.body) == 1
+        and type(guard.body[0]) is ast.Return and type(guard.body[0].value) in _PLAIN_VALUE_TYPES
+        for guard in guards)
 
 
 def _statements_in(body: list[ast.stmt]) -> Iterator[ast.stmt]:

@@ -39,7 +39,7 @@ from engine.store import LastScan, Store, default_db_path, scan_lock
 # Called as (phase, done, total): phases "reading", "matching", "storing".
 Progress = Callable[[str, int, int], None]
 # Bump when stored clones (their suggestions) change meaning: a scan then detects afresh.
-_CLONES_VERSION = 3  # 3: small copies that differ only in annotations are found
+_CLONES_VERSION = 4  # 4: near copies that align in shape but call other APIs are not reported
 
 
 def scan(paths: list[Path], settings: Settings, db_path: Path | None = None,

@@ -7,7 +7,9 @@ floors apply to which copies, what counts as data, and which classes fold.
 import ast
 import textwrap
 
+from engine.content import api_drift, api_form
 from engine.normalize import token_stream
+from engine.suggest import code_tokens
 from engine.python_units import NoisePolicy, _is_data, python_fingerprints
 from harness import assert_clones
 
@@ -342,3 +344,91 @@ def test_a_small_function_annotated_in_its_copy_is_reported_an_edited_one_is_not
     assert clones[0].similarity == 1.0
     assert_clones({"a.py": old, "b.py": new.replace("return rv", "return rv or None")}, [])
     assert_clones({"a.py": old, "b.py": new.replace("rv", "found")}, [])
+
+
+GROUPERS = textwrap.dedent('''\
+    @recurse(sql.Over)
+    def group_over(tlist):
+        tidx, token = tlist.token_next_by(m=sql.Over.M_OPEN)
+        while token:
+            nidx, next_ = tlist.token_next(tidx)
+            if imt(next_, i=sql.Parenthesis, t=T.Name):
+                tlist.group_tokens(sql.Over, tidx, nidx)
+            tidx, token = tlist.token_next_by(m=sql.Over.M_OPEN, idx=tidx)
+
+
+    @recurse(sql.Identifier)
+    def group_order(tlist):
+        tidx, token = tlist.token_next_by(t=T.Keyword.Order)
+        while token:
+            pidx, prev_ = tlist.token_prev(tidx)
+            if imt(prev_, i=sql.Identifier, t=T.Number):
+                tlist.group_tokens(sql.Identifier, pidx, tidx)
+                tidx = pidx
+            tidx, token = tlist.token_next_by(t=T.Keyword.Order, idx=tidx)
+
+
+    @recurse()
+    def align_comments(tlist):
+        tidx, token = tlist.token_next_by(i=sql.Comment)
+        while token:
+            pidx, prev_ = tlist.token_prev(tidx)
+            if isinstance(prev_, sql.TokenList):
+                tlist.group_tokens(sql.TokenList, pidx, tidx, extend=True)
+                tidx = pidx
+            tidx, token = tlist.token_next_by(i=sql.Comment, idx=tidx)
+''')
+
+
+def test_api_drift_counts_what_aligns_in_shape_but_calls_other_things():
+    """Inserted statements lower both similarities alike; a changed attribute lowers only
+    the one that keeps the APIs."""
+    def forms(source: str) -> list[bytes]:
+        return api_form(code_tokens(source))
+
+    base = "def f(items):\n    total = items.first()\n    return total.value\n"
+    assert api_form(code_tokens(base)) == \
+        b'def v ( v ) : v = v . first ( ) return v . value'.split(b" ")
+    renamed = base.replace("items", "rows").replace("total", "sum_")
+    inserted = base.replace("    return", "    check(total)\n    return")
+    other_api = base.replace("first", "last").replace("value", "size")
+    assert api_drift(forms(base), forms(renamed)) == 0
+    assert api_drift(forms(base), forms(inserted)) < 0.01
+    assert api_drift(forms(base), forms(other_api)) > 0.1
+
+
+def test_near_copies_of_one_pattern_that_call_other_apis_are_not_reported():
+    """Three functions of one loop pattern: the two that do the same thing to other token
+    types are a near clone; the one that looks ahead instead of behind is left out."""
+    clones = assert_clones({"grouping.py": GROUPERS},
+                           [("near", [("grouping.py", 11, 19), ("grouping.py", 22, 30)])],
+                           min_lines=6, min_tokens=30)
+    assert len(clones[0].fragments) == 2
+    pair = GROUPERS.split("\n\n\n")[:2]
+    assert_clones({"a.py": pair[0], "b.py": pair[1]}, [], min_lines=6, min_tokens=30)
+    # An edited copy of the same function, locals renamed and a statement added, is one.
+    edited = pair[1].replace("pidx", "before").replace("tidx = before", "tidx = before\n"
+                                                         "            seen += 1")
+    assert_clones({"a.py": pair[1], "b.py": edited},
+                  [("near", [("a.py", 1, 9), ("b.py", 1, 10)])], min_lines=6, min_tokens=30)
+
+
+def test_a_comparison_of_fields_is_boilerplate_at_any_length():
+    compare = textwrap.dedent("""\
+        class {name}:
+            def __eq__(self, other: object) -> bool:
+                if not isinstance(other, {name}):
+                    return False
+                return (
+                    self.text == other.text
+                    and self.start_position == other.start_position
+                    and self.display == other.display
+                    and self._display_meta == other._display_meta
+                )
+    """)
+    assert_clones({"a.py": compare.format(name="Completion"), "b.py": compare.format(name="Doc")},
+                  [], min_lines=6, min_tokens=30)
+    # A comparison that computes something is code.
+    working = compare.replace("self.text == other.text", "self.text.lower() == other.text.lower()")
+    assert_clones({"a.py": working.format(name="Completion"), "b.py": working.format(name="Doc")},
+                  [("renamed", [("a.py", 1, 10), ("b.py", 1, 10)])], min_lines=6, min_tokens=30)

@@ -19,7 +19,7 @@ ENGINE_STAGES = (
     ("discover", "suppress", "token_units", "near_sign", "python_units", "partial",
      "fingerprint", "config", "repos"),
     ("plan", "pool", "cluster"),
-    ("match", "near", "suggest", "detect", "copies", "rewrite", "extract"),
+    ("match", "near", "suggest", "content", "detect", "copies", "rewrite", "extract"),
     ("staging", "store", "baseline", "queries"),
     ("inventory", "lookup"),
     ("scan", "check", "tracking", "refactor"),
