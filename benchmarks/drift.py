@@ -542,7 +542,7 @@ def render_markdown(results: dict) -> str:
         )
     tree = results["tree"]
     # A results file without "set" predates the held-out set: it is the tuned one, rendered as before.
-    label = {"heldout": "Held-out set (not looked at while tuning): ", "all": "Tuned and held-out sets: "}
+    label = {"heldout": "Held-out set (libraries apart from the tuned set): ", "all": "Tuned and held-out sets: "}
     intro = (
         label.get(results.get("set", DEFAULT_SET), "")
         + f"{len(results['libraries'])} libraries, two releases each: {tree['files']} files, {tree['lines']} lines; "

@@ -420,6 +420,7 @@ RENDERERS: dict[str, Renderer] = {
     "heldout-seed2": Renderer("heldout-seed2/heldout.json", render_heldout),
     "heldout-seed3": Renderer("heldout-seed3/heldout.json", render_heldout),
     "heldout-seed4": Renderer("heldout-seed4/heldout.json", render_heldout),
+    "heldout-seed5": Renderer("heldout-seed5/heldout.json", render_heldout),
     "blind": Renderer("blind.json", render_blind),
     "curve": Renderer("curve.json", render_curve),
     "blind-round2": Renderer("blind-round2/blind.json", render_blind),
@@ -428,6 +429,8 @@ RENDERERS: dict[str, Renderer] = {
     "curve-round3": Renderer("blind-round3/curve.json", render_curve),
     "blind-round4": Renderer("blind-round4/blind.json", render_blind),
     "curve-round4": Renderer("blind-round4/curve.json", render_curve),
+    "blind-round5": Renderer("blind-round5/blind.json", render_blind),
+    "curve-round5": Renderer("blind-round5/curve.json", render_curve),
     "cluster-scaling": Renderer("cluster_scaling.json", render_cluster_scaling),
 }
 

@@ -534,8 +534,8 @@ def _is_noise_function(node: ast.FunctionDef | ast.AsyncFunctionDef, policy: Noi
 
 def _is_protocol_boilerplate(node: ast.FunctionDef | ast.AsyncFunctionDef,
                              statements: list[ast.stmt]) -> bool:
-    """Short comparison and repr dunders and the `return NotImplemented` pattern:
-    written alike in every class that has them."""
+    """Short comparison and repr dunders, comparisons of fields at any length, and the
+    `return NotImplemented` pattern: written alike in every class that has them."""
     if node.name in _COMPARISON_DUNDERS and _compares_fields(statements):
         return True
     if sum(s.end_lineno - s.lineno + 1 for s in statements) > _BOILERPLATE_LINES:

@@ -391,4 +391,4 @@ def test_render_markdown_reads_a_tuned_results_file_written_before_sets(tree: Pa
     results = results_json([LIB], pairs, [scored], tree)
     del results["set"]
     assert render_markdown(results).startswith("1 libraries")
-    assert render_markdown({**results, "set": "heldout"}).startswith("Held-out set (not looked at while tuning): 1 libraries")
+    assert render_markdown({**results, "set": "heldout"}).startswith("Held-out set (libraries apart from the tuned set): 1 libraries")
