@@ -154,6 +154,7 @@ class _UnitBuilder:
         self.functions: list[_Function] = []
         # Token ranges the near-miss codes leave out (see `_set_aside`).
         self.aside: list[tuple[int, int]] = []
+        self.depth = 0  # functions the walk is inside of
 
     def fingerprints(self, body: Iterable[ast.stmt]) -> Fingerprints:
         """Walk the module, then lay its blocks out in the order they opened."""
@@ -232,6 +233,8 @@ class _UnitBuilder:
                             tokens) if tokens else 0
         exact_parts, renamed_parts = array("Q", [exact]), array("Q", [renamed])
         first_block = len(self.block_units)
+        function = isinstance(node, _FUNCTIONS)
+        self.depth += function
         for header, stmts in bodies:
             if header >= 0:
                 h_exact, h_renamed, count = self.hashes(header, _body_start(stmts, line_starts))
@@ -248,17 +251,20 @@ class _UnitBuilder:
             tokens += sum(map(_TOKENS, kids))
             exact_parts.append(0)  # a body ends here
             renamed_parts.append(0)
-        function = isinstance(node, _FUNCTIONS)
+        self.depth -= function
         if function or type(node) is ast.ClassDef:
             self.set_aside_decoration(node)
         noise = function and _is_noise_function(node, self.policy)
+        # A thin helper nested in a function is never a clone on its own, but it is
+        # part of its outer function: it weighs in that function's size.
+        weighs = not noise or self.depth > 0
         if function and not noise:
             end = line_starts[node.end_lineno - 1] + node.end_col_offset
             self.functions.append(_Function(bisect_left(self.token_starts, start),
                                             bisect_left(self.token_starts, end),
                                             first_block, len(self.block_units)))
         return (start_line, node.end_lineno, hash64(exact_parts.tobytes()),
-                hash64(renamed_parts.tobytes()), 0 if noise else lines, 0 if noise else tokens,
+                hash64(renamed_parts.tobytes()), lines if weighs else 0, tokens if weighs else 0,
                 noise, isinstance(node, _DEFINITIONS))
 
 

@@ -432,3 +432,27 @@ def test_a_comparison_of_fields_is_boilerplate_at_any_length():
     working = compare.replace("self.text == other.text", "self.text.lower() == other.text.lower()")
     assert_clones({"a.py": working.format(name="Completion"), "b.py": working.format(name="Doc")},
                   [("renamed", [("a.py", 1, 10), ("b.py", 1, 10)])], min_lines=6, min_tokens=30)
+
+
+def test_thin_helpers_nested_in_a_function_weigh_in_its_size():
+    """A function made of small nested helpers and one call is copied whole; its helpers
+    are thin (a delegation each), which top-level functions of their own would be noise."""
+    outer = textwrap.dedent("""\
+        def group_typecasts(tlist):
+            def match(token):
+                return token.match(T.Punctuation, '::')
+
+            def valid(token):
+                return token is not None
+
+            def post(tlist, pidx, tidx, nidx):
+                return pidx, nidx
+
+            valid_prev = valid_next = valid
+            _group(tlist, sql.Identifier, match, valid_prev, valid_next, post)
+    """)
+    renamed = outer.replace("tlist", "fragment").replace("valid", "check").replace("'::'", "'->'")
+    assert_clones({"a.py": outer, "b.py": renamed}, [("renamed", [("a.py", 1, 12), ("b.py", 1, 12)])])
+    # The same helpers at the top level are delegations: no clone.
+    helpers = textwrap.dedent(outer.split("\n", 1)[1].rsplit("\n\n", 1)[0])
+    assert_clones({"a.py": helpers, "b.py": helpers.replace("token", "item")}, [])
