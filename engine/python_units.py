@@ -437,8 +437,8 @@ def _is_data(node: ast.stmt) -> bool:
     if kind is ast.Constant:
         return isinstance(value.value, (str, bytes)) and value.end_lineno > value.lineno
     if kind is ast.Call:
-        arguments = [*value.args, *(k.value for k in value.keywords)]
-        kinds = set(map(type, arguments))
+        arguments = _arguments(value)
+        kinds = set(map(_argument_kind, arguments))
         fed_a_table = kinds & _CONTAINER_TYPES and kinds <= _ARGUMENT_TYPES
         # Rows as calls: `Table("t", meta, Column("a", Integer), Column("b", String))`.
         rows_as_calls = kinds <= _CONSTRUCTOR_ARGUMENTS and \
@@ -454,6 +454,20 @@ def _is_data(node: ast.stmt) -> bool:
             return False
         constants += sort is ast.Constant
     return constants >= 3
+
+
+def _arguments(call: ast.Call) -> list[ast.expr]:
+    return [*call.args, *(k.value for k in call.keywords)]
+
+
+def _argument_kind(argument: ast.expr) -> type:
+    """An argument's node type, a container built from a literal one by a call
+    (`frozenset([...])`, `tuple(sorted({...}))`) counting as the container it builds."""
+    if type(argument) is ast.Call:
+        kinds = set(map(_argument_kind, _arguments(argument)))
+        if kinds & _CONTAINER_TYPES and kinds <= _ARGUMENT_TYPES:
+            return ast.List
+    return type(argument)
 
 
 def _is_noise(node: ast.stmt, policy: NoisePolicy) -> bool:

@@ -136,6 +136,11 @@ def test_calls_whose_rows_are_constructor_calls_are_data():
     assert _is_data(first("pairs.update([(1, 2), (3, 4), (5, 6)])"))
     assert not _is_data(first('log.info("a %s", x, fmt("b", "c"))'))
     assert not _is_data(first("self.assertEqual(f(x), [1, 2, 3])"))
+    # A container built from a literal one is a table too (a generated module's
+    # `CellTable("6.1.0", [(0, 0, 0), ...], frozenset(["a", ...]))`); a call of plain
+    # constants is not.
+    assert _is_data(first('t = CellTable("6.1.0", [(0, 0, 0), (1, 2, 0)], frozenset(["a", "b"]))'))
+    assert not _is_data(first("y = f(g(1, 2, 3))"))
 
 
 def test_tables_with_other_columns_are_not_copies():
