@@ -24,7 +24,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import partial
 from itertools import accumulate, chain, groupby
-from operator import attrgetter
+from operator import add, attrgetter
 from typing import Any, NamedTuple, TypeVar
 
 from engine.near_sign import SHINGLE, NearUnit, signatures, token_codes
@@ -154,7 +154,11 @@ class _UnitBuilder:
         self.functions: list[_Function] = []
         # Token ranges the near-miss codes leave out (see `_set_aside`).
         self.aside: list[tuple[int, int]] = []
-        self.depth = 0  # functions the walk is inside of
+        # Per compound statement the walk is inside of: the lines and tokens of the thin
+        # helpers in its bodies (noise units weigh nothing themselves); and how many of
+        # those compounds are functions.
+        self.nested: list[list[int]] = []
+        self.functions_open = 0
 
     def fingerprints(self, body: Iterable[ast.stmt]) -> Fingerprints:
         """Walk the module, then lay its blocks out in the order they opened."""
@@ -234,7 +238,8 @@ class _UnitBuilder:
         exact_parts, renamed_parts = array("Q", [exact]), array("Q", [renamed])
         first_block = len(self.block_units)
         function = isinstance(node, _FUNCTIONS)
-        self.depth += function
+        self.nested.append([0, 0])
+        self.functions_open += function
         for header, stmts in bodies:
             if header >= 0:
                 h_exact, h_renamed, count = self.hashes(header, _body_start(stmts, line_starts))
@@ -251,20 +256,22 @@ class _UnitBuilder:
             tokens += sum(map(_TOKENS, kids))
             exact_parts.append(0)  # a body ends here
             renamed_parts.append(0)
-        self.depth -= function
         if function or type(node) is ast.ClassDef:
             self.set_aside_decoration(node)
         noise = function and _is_noise_function(node, self.policy)
-        # A thin helper nested in a function is never a clone on its own, but it is
-        # part of its outer function: it weighs in that function's size.
-        weighs = not noise or self.depth > 0
+        self.functions_open -= function
+        lines, tokens = map(add, (lines, tokens), self.nested.pop())
+        if noise and self.functions_open:
+            # A thin helper nested in a function is never a clone on its own, but it is
+            # part of that function: it weighs in the size of what holds it.
+            self.nested[-1][:] = map(add, self.nested[-1], (lines, tokens))
         if function and not noise:
             end = line_starts[node.end_lineno - 1] + node.end_col_offset
             self.functions.append(_Function(bisect_left(self.token_starts, start),
                                             bisect_left(self.token_starts, end),
                                             first_block, len(self.block_units)))
         return (start_line, node.end_lineno, hash64(exact_parts.tobytes()),
-                hash64(renamed_parts.tobytes()), lines if weighs else 0, tokens if weighs else 0,
+                hash64(renamed_parts.tobytes()), 0 if noise else lines, 0 if noise else tokens,
                 noise, isinstance(node, _DEFINITIONS))
 
 
