@@ -421,6 +421,8 @@ RENDERERS: dict[str, Renderer] = {
     "heldout-seed3": Renderer("heldout-seed3/heldout.json", render_heldout),
     "heldout-seed4": Renderer("heldout-seed4/heldout.json", render_heldout),
     "heldout-seed5": Renderer("heldout-seed5/heldout.json", render_heldout),
+    "heldout-seed6": Renderer("heldout-seed6/heldout.json", render_heldout),
+    "heldout-seed7": Renderer("heldout-seed7/heldout.json", render_heldout),
     "blind": Renderer("blind.json", render_blind),
     "curve": Renderer("curve.json", render_curve),
     "blind-round2": Renderer("blind-round2/blind.json", render_blind),
@@ -431,6 +433,10 @@ RENDERERS: dict[str, Renderer] = {
     "curve-round4": Renderer("blind-round4/curve.json", render_curve),
     "blind-round5": Renderer("blind-round5/blind.json", render_blind),
     "curve-round5": Renderer("blind-round5/curve.json", render_curve),
+    "blind-round6": Renderer("blind-round6/blind.json", render_blind),
+    "curve-round6": Renderer("blind-round6/curve.json", render_curve),
+    "blind-round7": Renderer("blind-round7/blind.json", render_blind),
+    "curve-round7": Renderer("blind-round7/curve.json", render_curve),
     "cluster-scaling": Renderer("cluster_scaling.json", render_cluster_scaling),
 }
 
