@@ -16,7 +16,7 @@ from itertools import combinations
 
 from rapidfuzz.distance import Indel
 
-from engine.normalize import SEP, abstract_literals, rename
+from engine.normalize import SEP, abstract_literals, abstract_unqualified_names, rename
 
 # A renamed copy uses the same APIs: at least this share of the smaller side's called
 # names and attributes in common ...
@@ -31,10 +31,6 @@ _KEYWORDS = frozenset(k.encode() for k in keyword.kwlist)  # `return (`, `if (`
 _USED_NAME_RE = re.compile(
     rb"\x00\.\x00([A-Za-z_\x80-\xff][\w\x80-\xff]*)"  # an attribute
     rb"|(?<!\x00def)(?<!\x00class)\x00([A-Za-z_\x80-\xff][\w\x80-\xff]*)(?=\x00\()")  # a call
-# Every name but an attribute is abstracted: a rename touches locals and parameters, and
-# sometimes a local that is called (`setter = obj.__setattr__; setter("a", a)`).
-_UNQUALIFIED_NAME_RE = re.compile(
-    rb"(?<!\x00\.)\x00(?!(?:" + b"|".join(sorted(_KEYWORDS)) + rb")\x00)[A-Za-z_\x80-\xff][^\x00]*")
 
 
 def used_names(copy_tokens: list[bytes]) -> set[bytes]:
@@ -80,6 +76,8 @@ def _shape(api: Sequence[bytes]) -> list[bytes]:
 
 def api_form(copy_tokens: list[bytes]) -> list[bytes]:
     """A copy's tokens with literals and names abstracted but its attributes kept:
-    `self.items.append(x)` -> `v . items . append ( v )`."""
-    joined = _UNQUALIFIED_NAME_RE.sub(b"\x00v", SEP + SEP.join(copy_tokens) + SEP)
-    return abstract_literals(joined)[1:-1].split(SEP)
+    `self.items.append(x)` -> `v . items . append ( v )`. Every other name is abstracted:
+    a rename touches locals and parameters, and sometimes a local that is called
+    (`setter = obj.__setattr__; setter("a", a)`)."""
+    framed = SEP + SEP.join(copy_tokens) + SEP
+    return abstract_literals(abstract_unqualified_names(framed))[1:-1].split(SEP)

@@ -150,7 +150,8 @@ class _Advisor:
             self.items.append(item)
             old = self.previous.get(item.key)
             if old is not None and old.fragments == item.fragments:
-                self.advice[index] = (old.suggestion, old.similarity, tuple(range(len(old.fragments))))
+                everyone = tuple(range(len(old.fragments)))
+                self.advice[index] = (old.suggestion, old.similarity, everyone)
             else:
                 todo.append(index)
         if self.submit is None:

@@ -50,6 +50,8 @@ _NUMBER_TOKEN_RE = re.compile(rb"\x00\.?\d[^\x00]*")
 _KEYWORDS = b"|".join(k.encode() for k in keyword.kwlist)
 _NAME_TOKEN_RE = re.compile(
     rb"\x00(?!(?:" + _KEYWORDS + rb")\x00)[A-Za-z_\x80-\xff][^\x00]*")
+# The same, but not a name right after `.` (an attribute).
+_UNQUALIFIED_NAME_TOKEN_RE = re.compile(rb"(?<!\x00\.)" + _NAME_TOKEN_RE.pattern)
 
 # A plain 'string' is the same literal as "string" (formatters such as black swap
 # them): the exact form writes both with double quotes.
@@ -78,6 +80,12 @@ class TokenStream(NamedTuple):
 def abstract_literals(framed: bytes) -> bytes:
     """Every string literal of a NUL-framed token stream turned into `"`, every number into `0`."""
     return _NUMBER_TOKEN_RE.sub(b"\x000", _STRING_TOKEN_RE.sub(b'\x00"', framed))
+
+
+def abstract_unqualified_names(framed: bytes) -> bytes:
+    """Every name of a NUL-framed token stream that is not a keyword or an attribute
+    turned into `v`: `self.items.append(x)` -> `v . items . append ( v )`."""
+    return _UNQUALIFIED_NAME_TOKEN_RE.sub(b"\x00v", framed)
 
 
 def rename(joined: bytes) -> bytes:
